@@ -1,0 +1,58 @@
+# Two commands: `make demo` (the main job) and `make test` (every check CI runs).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# torch first, pinned: on a CPU machine pip takes the local CPU wheel, on a GPU box the CUDA build.
+TORCH ?= torch==2.13.0
+PIP := $(BIN)/python -m pip
+
+.PHONY: venv demo test check-sync nbtest pytest docs export run-nbs bench lab clean
+
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q "$(TORCH)"
+	$(PIP) install -q -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## The main job: until the pipeline lands, grade the GSM8K and MATH references and print the report.
+demo: venv
+	$(BIN)/supercorrect-grade-refs
+
+## Every check: clean, in-sync notebooks; the notebook cells; the tests (which also build the docs).
+test: venv check-sync nbtest pytest
+
+check-sync: venv
+	$(BIN)/python tools/sync.py --check
+
+nbtest: venv
+	$(BIN)/nbdev_test --n_workers 2
+
+pytest: venv
+	$(BIN)/python -m pytest tests/ -q
+
+## Write the module and README.md from the notebooks, and clean the notebooks.
+export: venv
+	$(BIN)/python tools/sync.py
+
+## Execute every notebook in place (to refresh the outputs the docs show), then clean them.
+run-nbs: venv
+	cd nbs && for nb in *.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	$(BIN)/python tools/sync.py
+
+docs: venv
+	$(BIN)/python tools/build_docs.py _docs
+
+bench: venv
+	$(BIN)/python bench/grading_throughput.py
+
+lab: venv
+	$(PIP) install -q -e ".[dev,lab]"
+	$(BIN)/jupyter lab nbs
+
+clean:
+	rm -rf _docs _build .pytest_cache .hypothesis

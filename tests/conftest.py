@@ -1,0 +1,14 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get('SUPERCORRECT_SHARED_DATA') or ROOT.parent / 'shared' / 'data')
+
+
+@pytest.fixture
+def shared():
+    "The shared data folder beside the checkout (training sets live there)."
+    if not SHARED.exists(): pytest.skip(f'shared data folder {SHARED} is not here')
+    return SHARED
