@@ -46,6 +46,22 @@ def test_works_from_threads():
     assert out == [True] * 4
 
 
+def _grade_in_child(q): q.put(is_equiv(r'\frac{1}{3}', '2/6', shortcut=False))
+
+
+def test_forked_child_gets_its_own_pool():
+    "A process forked after grading started (a data loader, say) must not inherit a dead pool."
+    import multiprocessing as mp
+    assert is_equiv('1/2', '0.5', shortcut=False)
+    ctx = mp.get_context('fork')
+    q = ctx.Queue()
+    p = ctx.Process(target=_grade_in_child, args=(q,))
+    p.start()
+    assert q.get(timeout=60) is True
+    p.join(30)
+    assert p.exitcode == 0
+
+
 def test_model_text_is_never_executed(tmp_path):
     flag = tmp_path / 'pwned'
     payloads = [f"__import__('os').system('touch {flag}')", f"exec(\"open('{flag}','w')\")",

@@ -50,6 +50,7 @@ def prepare() -> list:
             f'# `{mod}`\n\n::: {mod}\n    options:\n      members:\n{members}\n' if names else f'# `{mod}`\n\n::: {mod}\n')
         ref.append({mod: f'reference/{mod}.md'})
     nav.append({'API reference': ref})
+    (SRC / 'extra.css').write_text('.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')  # nbdev_clean drops the counts
     return nav
 
 
