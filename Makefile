@@ -49,6 +49,7 @@ docs: venv
 
 bench: venv
 	$(BIN)/python bench/grading_throughput.py
+	$(BIN)/python bench/chat_throughput.py
 
 lab: venv
 	$(PIP) install -q -e ".[dev,lab]"
