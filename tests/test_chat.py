@@ -182,17 +182,23 @@ def served(tiny):
     port = free_port()
     env = {**os.environ, 'HF_HUB_OFFLINE': '1'}
     exe = Path(sys.executable).parent / 'transformers'
+    log = open(tiny.parent / 'serve.log', 'w+')
     p = subprocess.Popen([str(exe), 'serve', str(tiny), '--host', '127.0.0.1', '--port', str(port), '--device', 'cpu'],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        for _ in range(120):
+        for _ in range(240):
             try:
                 urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=1); break
-            except OSError: time.sleep(0.5)
-        else: pytest.fail('transformers serve did not start')
+            except OSError:
+                if p.poll() is not None: break
+                time.sleep(0.5)
+        else: p.kill()
+        if p.poll() is not None:
+            log.seek(0)
+            pytest.fail('transformers serve did not start:\n' + log.read()[-3000:])
         yield f'http://127.0.0.1:{port}/v1'
     finally:
-        p.kill(); p.wait()
+        p.kill(); p.wait(); log.close()
 
 
 def test_openai_backend_on_transformers_serve(served, tiny):
