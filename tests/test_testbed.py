@@ -54,3 +54,65 @@ def test_not_a_testbed_problem(text):
 
 def test_bad_split():
     with pytest.raises(ValueError, match="split must be"): generate(1, 'dev')
+
+
+# The exact teacher --------------------------------------------------------------------------------
+import re as _re
+
+from supercorrect_nb.chat import Chat, FunctionBackend, run_sync
+from supercorrect_nb.mining import mine
+from supercorrect_nb.steps import parse_trace
+from supercorrect_nb.templates import make_templates
+from supercorrect_nb.testbed import exact_review, exact_teacher, judge_steps
+
+OPS = {'+': lambda a, b: a + b, '-': lambda a, b: a - b, '*': lambda a, b: a * b, '/': lambda a, b: a // b}
+
+
+def plant(step: str, kind: str) -> str:
+    "An error in a reference step: a slip in the arithmetic, or a wrong operand with right arithmetic."
+    m = _re.search(r'has (\d+) ([-+*/]) (\d+) = (-?\d+)', step)
+    a, op, b, v = int(m[1]), m[2], int(m[3]), int(m[4])
+    if kind == 'slip': return step.replace(f'= {v} ', f'= {v + 1} ')
+    a2 = a * b if op == '/' else a + 1  # keeps a division exact
+    return step.replace(m[0], f'has {a2} {op} {b} = {OPS[op](a2, b)}')
+
+
+@given(st.integers(0, 5000), st.integers(0, 7), st.sampled_from(['slip', 'operand']))
+@settings(max_examples=300, deadline=None)
+def test_exact_teacher_localizes_planted_errors(seed, j, kind):
+    p = generate(1, 'train', seed=seed)[0]
+    prog, steps = parse_question(p.question), [s.text for s in parse_solution(p.solution).steps]
+    assert judge_steps(prog, steps).first_wrong is None
+    j = j % len(steps)
+    bad = steps[:j] + [plant(steps[j], kind)] + steps[j + 1:]
+    trace = parse_trace(exact_review(prog, bad))
+    assert trace.first_wrong_step == j + 1
+    assert trace.reviews[j].correction == steps[j]                   # the correction is the reference step
+    assert [s.text for s in trace.continuation] == steps[j + 1:]     # and the rest of the solution follows
+    assert trace.answer == f'\\boxed{{{p.answer}}}'
+
+
+def test_stages_run_unchanged_with_the_exact_teacher(tmp_path):
+    problems = generate(24, 'train', seed=3, max_steps=4)
+    teacher = Chat(backend=FunctionBackend(exact_teacher, 'exact'), store=tmp_path / 'c.sqlite', stage='teacher')
+    run = run_sync(make_templates(problems, teacher, teacher, progress=False))
+    assert run.stats()['kept_in_round'] == {1: 24}
+    refs = {p.question: [s.text for s in parse_solution(p.solution).steps] for p in problems}
+
+    def student(messages, n, s):  # slips in the last step of every other problem; its own review sees nothing
+        user = messages[-1]['content']
+        if 'Solution to review' in user:
+            k = len(_re.findall(r'<Step\d+>', user))
+            return ['\n'.join(f'<Step{i}><Evaluate>Correct.</Evaluate></Step{i}>' for i in range(1, k + 1))] * n
+        q = user.strip()
+        steps = refs[q][:]
+        if sum(map(ord, q)) % 2: steps[-1] = plant(steps[-1], "slip")
+        body = '\n'.join(f'<Step{i}>{t}</Step{i}>' for i, t in enumerate(steps, 1))
+        v = _re.search(r'= (-?\d+) ', steps[-1])[1]
+        return [f'{body}\n<Answer>\\boxed{{{v}}}</Answer>'] * n
+
+    mined = mine(problems, Chat(backend=FunctionBackend(student, 'student')), teacher, teacher, n=1, progress=False)
+    st_ = mined.stats
+    assert st_['wrong'] > 0 and st_['traces_kept'] == st_['wrong'] and st_['traces_kept_in_round'] == {1: st_['wrong']}
+    assert st_['pairs'] == st_['wrong'] and st_['pair_rules'] == {'student missed the error': st_['wrong']}
+    assert all(pp.k == len(refs[by_q]) for pp in mined.pairs for by_q in [next(p.question for p in problems if p.id == pp.problem_id)])
