@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from concurrent.futures import as_completed
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from .records import Problem
 

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, TypeVar
 

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chat import Chat
@@ -125,9 +125,12 @@ class TemplateRun:
 
     def solutions(self) -> list[Solution]:
         "The kept templates as `Solution` records."
-        return [Solution(problem_id=r.problem_id, producer=self.teacher, text=r.text, answer=parse_solution(r.text).answer,
-                         steps=[s.text for s in parse_solution(r.text).steps], correct=True)
-                for r in self.results if r.kept]
+        out = []
+        for r in (r for r in self.results if r.kept):
+            sol = parse_solution(r.text)
+            out.append(Solution(problem_id=r.problem_id, producer=self.teacher, text=r.text, answer=sol.answer,
+                                steps=[s.text for s in sol.steps], correct=True))
+        return out
 
 async def make_templates(problems: list[Problem], teacher: Chat, inspector: Chat | None = None, rounds: int = 3,
                          solve_tries: int = 4, concurrency: int | None = None, progress: bool = True, **sampling) -> TemplateRun:
