@@ -27,8 +27,9 @@ from .records import Message
 
 # %% auto #0
 __all__ = ['ChatConfig', 'Sampling', 'as_messages', 'request_key', 'Reply', 'ChatError', 'classify', 'redact', 'api_key',
-           'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'TransformersBackend', 'vllm_available',
-           'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger', 'ChatResult', 'Chat', 'run_sync']
+           'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag', 'TransformersBackend',
+           'vllm_available', 'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger', 'ChatResult', 'Chat',
+           'run_sync']
 
 # %% ../nbs/06_chat.ipynb #4b26fa80
 class ChatConfig(BaseModel):
@@ -242,13 +243,20 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return (text[:min(hits)], True) if hits else (text, False)
 
+def weights_tag(model: str) -> str:
+    "For a local model folder, `@` and a short hash of its weight files' names, sizes and times; '' for a hub id."
+    files = sorted(f for pat in ('*.safetensors', '*.bin') for f in Path(model).glob(pat)) if Path(model).is_dir() else []
+    if not files: return ''
+    sig = '|'.join(f'{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}' for f in files)
+    return '@' + hashlib.sha256(sig.encode()).hexdigest()[:12]
+
 class TransformersBackend(LocalBackend):
     "A transformers causal LM in this process."
     def __init__(self, model: str, device: str | None = None, dtype: str | None = None, batch_size: int = 16):
         super().__init__(batch_size)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        self.model_id = f'transformers:{model}'
+        self.model_id = f'transformers:{model}' + weights_tag(model)
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.tok = AutoTokenizer.from_pretrained(model, padding_side='left')
         if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token

@@ -43,6 +43,7 @@ class HSFTConfig(BaseModel):
     grad_accum: int = 16
     max_length: int = 2048
     packing: bool = False                # pack short rows into full sequences (padding-free on GPU)
+    completion_only_loss: bool = True    # False: loss on the prompt too (pretraining from scratch)
     bf16: bool | None = None
     attn: str | None = None              # 'flash_attention_2', 'sdpa', 'eager'; None picks
     gradient_checkpointing: bool = False
@@ -90,7 +91,7 @@ def trl_config(cfg: HSFTConfig):
         output_dir=cfg.output_dir, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, learning_rate=cfg.lr,
         lr_scheduler_type=cfg.scheduler, warmup_steps=cfg.warmup_ratio, weight_decay=cfg.weight_decay, optim='adamw_torch',  # < 1: a ratio
         per_device_train_batch_size=cfg.per_device_batch, per_device_eval_batch_size=cfg.per_device_batch,
-        gradient_accumulation_steps=cfg.grad_accum, max_length=cfg.max_length, completion_only_loss=True,
+        gradient_accumulation_steps=cfg.grad_accum, max_length=cfg.max_length, completion_only_loss=cfg.completion_only_loss,
         packing=cfg.packing, padding_free=cfg.packing and attn == 'flash_attention_2',
         bf16=bf16, use_liger_kernel=cfg.liger, **{ckpt: cfg.gradient_checkpointing},
         model_init_kwargs={'attn_implementation': attn, 'dtype': torch.bfloat16 if bf16 else torch.float32},
@@ -156,9 +157,9 @@ def train_hsft(cfg: HSFTConfig, data) -> dict:
 
 # %% ../nbs/11_hsft.ipynb #08ffd3f6
 def solve(problems: list[Problem], chat: Chat, n: int = 1, temperature: float = 0.0, max_tokens: int = 1024,
-          progress: bool = True, **kwargs) -> list[Solution]:
-    "`n` graded hierarchical solutions per problem from `chat`."
-    res = chat.batch_sync([solve_messages(p) for p in problems], n=n, temperature=temperature, max_tokens=max_tokens,
+          progress: bool = True, prompt=solve_messages, **kwargs) -> list[Solution]:
+    "`n` graded solutions per problem from `chat`, asked with `prompt` (the hierarchical prompt by default)."
+    res = chat.batch_sync([prompt(p) for p in problems], n=n, temperature=temperature, max_tokens=max_tokens,
                           progress=progress, desc='solve', **kwargs)
     sols = [Solution(problem_id=p.id, producer=chat.model_id, text=t or '', sample_index=i,
                      steps=[s.text for s in parsed.steps] if (parsed := parse_solution(t or '')).ok else [],

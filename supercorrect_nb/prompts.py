@@ -11,9 +11,9 @@ from .records import Problem
 
 # %% auto #0
 __all__ = ['HIERARCHICAL_SYSTEM', 'TRANSFORM_USER', 'REVISE_USER', 'INSPECTOR_SYSTEM', 'INSPECT_USER', 'REVIEW_SYSTEM',
-           'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'REASK_USER', 'solve_messages', 'transform_messages',
-           'revise_messages', 'inspect_messages', 'parse_verdict', 'review_messages', 'inspect_trace_messages',
-           'pair_messages']
+           'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'REASK_USER', 'solve_messages', 'plain_messages',
+           'transform_messages', 'revise_messages', 'inspect_messages', 'parse_verdict', 'review_messages',
+           'inspect_trace_messages', 'pair_messages']
 
 # %% ../nbs/05_prompts.ipynb #2298b4c8
 HIERARCHICAL_SYSTEM = """You solve math problems in a fixed, checkable format.
@@ -25,6 +25,10 @@ HIERARCHICAL_SYSTEM = """You solve math problems in a fixed, checkable format.
 def solve_messages(problem: Problem) -> list[dict]:
     "Ask for a hierarchical solution of `problem` (the HSFT prompt, and the student's at test time)."
     return [{'role': 'system', 'content': HIERARCHICAL_SYSTEM}, {'role': 'user', 'content': problem.question}]
+
+def plain_messages(problem: Problem) -> list[dict]:
+    "The problem alone, with no instruction: how a base model is asked before it learns the format."
+    return [{'role': 'user', 'content': problem.question}]
 
 # %% ../nbs/05_prompts.ipynb #3575e0d2
 TRANSFORM_USER = """Problem:

@@ -1,0 +1,42 @@
+"""The pipeline notebook, run for real under papermill with the tiny CI preset, then resumed."""
+import json
+
+import nbformat
+import pytest
+
+from supercorrect_nb.pipeline import headline, pipeline_config, run_pipeline
+from supercorrect_nb.student import STUDENT_DIR
+
+STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'pairs_data', 'train_dpo', 'eval_dpo',
+         'selfcorrect_hsft', 'selfcorrect_dpo']
+
+
+@pytest.mark.timeout(1500)
+def test_pipeline_runs_and_resumes(tmp_path):
+    if not (STUDENT_DIR / 'config.json').exists(): pytest.skip('no shipped student')
+    m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
+    d = tmp_path / 'testbed-ci'
+    for f in ('pipeline.ipynb', 'pipeline.html', 'figures.html', 'metrics.json', 'config.yaml', 'calls.sqlite',
+              'sft/train.parquet', 'pairs/train.parquet', 'hsft/final/model.safetensors', 'cross_dpo/final/model.safetensors',
+              'eval/pretrained.jsonl', 'eval/dpo.jsonl'):
+        assert (d / f).exists(), f
+    assert sorted(p.stem for p in (d / 'steps').glob('*.json')) == sorted(STEPS)
+    cfg = pipeline_config('testbed-ci')
+    for k in ('pretrained', 'hsft', 'dpo'): assert m[f'eval_{k}']['n'] == cfg.n_test
+    assert m['mining']['samples'] == cfg.n_mine * cfg.samples and m['mining']['pairs'] >= 1
+    rows = m['sft_data']['rows']
+    assert rows['train'] + rows.get('validation', 0) == cfg.n_sft + int(cfg.rehearsal * cfg.n_sft)  # the exact teacher keeps all
+    sc = m['selfcorrect_dpo']
+    assert abs(sc['delta'] - (sc['delta_i_to_c'] - sc['delta_c_to_i'])) < 1e-9 and sc['n'] == cfg.n_test
+    assert len(m['train_hsft']['losses']) >= 1 and len(m['train_dpo']['losses']) >= 1
+    nb = nbformat.read(d / 'pipeline.ipynb', as_version=4)
+    assert any('parameters' in c.metadata.get('tags', []) for c in nb.cells)
+    assert 'Acc@t1' in headline(m) and 'pairs mined' in headline(m)
+
+    # Again: every step is read back, nothing retrains, and the numbers are the same.
+    mtime = (d / 'hsft' / 'final' / 'model.safetensors').stat().st_mtime_ns
+    m2 = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
+    out = '\n'.join(o.get('text', '') for c in nbformat.read(d / 'pipeline.ipynb', as_version=4).cells for o in c.get('outputs', []))
+    for s in STEPS: assert f'{s}: done before, skipped' in out
+    assert (d / 'hsft' / 'final' / 'model.safetensors').stat().st_mtime_ns == mtime
+    assert {k: m2[k] for k in m2 if k.startswith(('eval_', 'selfcorrect_'))} == {k: m[k] for k in m if k.startswith(('eval_', 'selfcorrect_'))}
