@@ -60,7 +60,7 @@ class PipelineConfig(BaseModel):
 # %% ../nbs/60_pipeline.ipynb #c1a997c3
 _CPU_HSFT = dict(preset='cpu-smoke', max_steps=-1, epochs=1, lr=1e-3, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
                  logging_steps=10, save_steps=100, max_length=1024)
-_CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=2e-4, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
+_CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
 PRESETS = {
