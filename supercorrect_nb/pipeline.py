@@ -5,8 +5,8 @@
 # %% ../nbs/60_pipeline.ipynb #008707d4
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -98,15 +98,21 @@ class Run:
         (self.dir / 'config.yaml').write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
         self.store = ResponseStore(self.dir / 'calls.sqlite')
         self.log: list[str] = []
+        settings = json.dumps(cfg.model_dump(exclude={'name', 'runs_dir'}), sort_keys=True, default=str)
+        self.fingerprint = hashlib.sha256(settings.encode()).hexdigest()[:12]
 
     def step(self, name: str, fn, *args, **kwargs) -> dict:
         "`fn(*args, **kwargs)` once: a finished step's result is read back instead."
         done = self.dir / 'steps' / f'{name}.json'
         if done.exists():
-            self.log.append(f'{name}: done before, skipped')
-            return json.loads(done.read_text())
+            out = json.loads(done.read_text())
+            if out.get('config') == self.fingerprint: self.log.append(f'{name}: done before, skipped')
+            else:
+                msg = f'{name}: done before with other settings, skipped (delete {done} to redo it)'
+                self.log.append(msg); print('warning:', msg, file=sys.stderr)
+            return out
         t0 = time.time()
-        out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1)}
+        out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': self.fingerprint}
         tmp = done.with_suffix('.tmp')
         tmp.write_text(json.dumps(out, indent=1, default=str)); tmp.replace(done)
         self.log.append(f'{name}: ran in {out["seconds"]} s')

@@ -1,5 +1,4 @@
 """The pipeline notebook, run for real under papermill with the tiny CI preset, then resumed."""
-import json
 
 import nbformat
 import pytest
