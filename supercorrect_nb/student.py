@@ -204,7 +204,7 @@ STUDENT_DIR = REPO_DATA / 'student'
 @call_parse
 def pretrain_student(out: Param('where the student goes', str) = str(STUDENT_DIR),
                      work: Param('a scratch folder for checkpoints', str) = 'runs/pretrain',
-                     n_problems: Param('training problems', int) = 20000,
+                     n_problems: Param('training problems', int) = 60000,
                      epochs: Param('passes over them', float) = 1.0,
                      hidden_size: Param('model width', int) = 128,
                      layers: Param('decoder layers', int) = 6,
