@@ -90,6 +90,11 @@ def pipeline_config(preset: str | None = 'testbed', file: str | None = None, **o
     return PipelineConfig(**_merge(d, overrides))
 
 # %% ../nbs/60_pipeline.ipynb #b1bdb81a
+def _write_json(path: Path, data: dict):
+    "Write `data` as JSON to `path` atomically (a crash leaves the old file or the new one, never half of one)."
+    tmp = path.with_suffix('.tmp')
+    tmp.write_text(json.dumps(data, indent=1, default=str)); tmp.replace(path)
+
 class Run:
     "A pipeline run in `runs/<name>/`: its configuration, store, finished steps and metrics."
     def __init__(self, cfg: PipelineConfig):
@@ -113,8 +118,7 @@ class Run:
             return out
         t0 = time.time()
         out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': self.fingerprint}
-        tmp = done.with_suffix('.tmp')
-        tmp.write_text(json.dumps(out, indent=1, default=str)); tmp.replace(done)
+        _write_json(done, out)
         self.log.append(f'{name}: ran in {out["seconds"]} s')
         return out
 
@@ -126,8 +130,7 @@ class Run:
     def record(self, **metrics) -> dict:
         "Add `metrics` to `metrics.json`."
         m = {**self.metrics, **metrics}
-        tmp = self.dir / 'metrics.tmp'
-        tmp.write_text(json.dumps(m, indent=1, default=str)); tmp.replace(self.dir / 'metrics.json')
+        _write_json(self.dir / 'metrics.json', m)
         return m
 
     def chat(self, who: str | dict | None, stage: str) -> Chat | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastcore.script import Param, call_parse
 
 from .data import REPO_DATA
+from .fakes import CHATML_TEMPLATE
 from .mining import correction_text
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
@@ -21,9 +22,9 @@ from .records import Problem
 from .testbed import Program, _ARITH, exact_review, generate, judge_steps, parse_question, step_text
 
 # %% auto #0
-__all__ = ['ERRORS', 'KINDS', 'CHATML_TEMPLATE', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps',
-           'conversation', 'conversations', 'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student',
-           'n_params', 'lm_blocks', 'pretrain', 'pretrain_student']
+__all__ = ['ERRORS', 'KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps', 'conversation',
+           'conversations', 'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks',
+           'pretrain', 'pretrain_student']
 
 # %% ../nbs/51_student.ipynb #23a158e8
 def needed_steps(prog: Program) -> list:
@@ -101,9 +102,6 @@ def rehearsal_rows(problems: list[Problem], n: int, seed: int = 0) -> list[dict]
                  rounds=0) for p, r in zip(problems, rows)]
 
 # %% ../nbs/51_student.ipynb #1409ec2e
-CHATML_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-                   "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
 def tag_tokens(max_steps: int = 16) -> list[str]:
     "The format's tags, each a token."
     names = [f'Step{i}' for i in range(1, max_steps + 1)] + ['Key', 'Generalized', 'Answer', 'Evaluate', 'Cause', 'Correction']
@@ -167,6 +165,7 @@ def lm_blocks(rows: list[dict], tok, block: int = 512):
 def pretrain(out_dir, n_problems: int = 20000, seed: int = 0, min_steps: int = 2, max_steps: int = 5, vocab_size: int = 1024,
              hidden_size: int = 128, layers: int = 6, mix: dict | None = None, **train) -> dict:
     "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer, TrainingArguments
     from supercorrect_nb.hsft import last_checkpoint
     t = {**PRETRAIN, **train}
@@ -182,7 +181,7 @@ def pretrain(out_dir, n_problems: int = 20000, seed: int = 0, min_steps: int = 2
     args = TrainingArguments(output_dir=str(out), num_train_epochs=t['epochs'], learning_rate=t['lr'], lr_scheduler_type='cosine',
                              warmup_steps=t['warmup_ratio'], weight_decay=t['weight_decay'], per_device_train_batch_size=t['batch'],
                              bf16=t['bf16'], logging_steps=t['logging_steps'], save_steps=t['save_steps'], save_total_limit=1,
-                             seed=seed, report_to='none', use_cpu=not __import__('torch').cuda.is_available(),
+                             seed=seed, report_to='none', use_cpu=not torch.cuda.is_available(),
                              dataloader_pin_memory=False)
     model = AutoModelForCausalLM.from_pretrained(init, attn_implementation='sdpa')
     trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tok,
