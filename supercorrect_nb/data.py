@@ -199,7 +199,7 @@ def load_gsm8k_model_solutions(path=None) -> tuple[list[Problem], list[Solution]
     for n, (line, row) in enumerate(read_rows(path)):
         try:
             gold = _text(row, 'ground_truth')
-            ans = extract_answer(gold, last_number=True)
+            ans = extract_answer(gold)
             if ans is None: raise FieldError('ground_truth', 'no final answer')
             p = Problem(id=f'gsm8k/test/{n}', question=_text(row, 'question'), solution=gold, answer=ans.replace(',', ''),
                         source='gsm8k/test')
@@ -230,7 +230,7 @@ def check_agreement(progress: bool = True, **kwargs) -> dict:
     t0 = time.perf_counter()
     probs, sols = load_gsm8k_model_solutions()
     by_id = {p.id: p for p in probs}
-    preds = [extract_answer(s.text, last_number=True) for s in sols]
+    preds = [extract_answer(s.text) for s in sols]
     ours = equiv_batch([by_id[s.problem_id].answer for s in sols], preds, progress=progress, desc='gsm8k labels', **kwargs)
     pairs = list(zip(ours, (s.correct for s in sols)))
     disagree = [dict(id=s.problem_id, model=s.producer, label=s.correct, graded=o, extracted=x)

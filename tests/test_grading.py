@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from supercorrect_nb import grading
-from supercorrect_nb.data import check_agreement, check_references
-from supercorrect_nb.grading import equiv_batch, extract_answer, grade, is_equiv
+from supercorrect_nb.data import check_agreement, check_references, load_problems
+from supercorrect_nb.grading import boxed_answer, equiv_batch, extract_answer, grade, is_equiv, last_boxed
 from supercorrect_nb.records import Problem
 
 NASTY = [r'10^{10^{10^{10}}}', r'2^{2^{2^{2^{2^{2^{2}}}}}}', '{' * 10_000 + '}' * 10_000, '\\frac{' * 5000,
@@ -67,9 +67,10 @@ def test_model_text_is_never_executed(tmp_path):
     payloads = [f"__import__('os').system('touch {flag}')", f"exec(\"open('{flag}','w')\")",
                 f"eval(\"open('{flag}','w')\")", f"(lambda: open('{flag}', 'w'))()"]
     for p in payloads:
-        assert is_equiv('0', p, shortcut=False) is False
-        assert grade(Problem(id='x', question='?', answer='0'), f'The answer is {p}') is False
-        assert equiv_batch([p], ['0'], progress=False, shortcut=False) == [False]
+        # The texts are read as whole responses (their last number is taken), never run.
+        assert is_equiv('4242', p, shortcut=False) is False
+        assert grade(Problem(id='x', question='?', answer='4242'), f'The answer is {p}') is False
+        assert equiv_batch([p], ['4242'], progress=False, shortcut=False) == [False]
     assert not flag.exists()
     src = Path(grading.__file__).read_text()
     assert not re.search(r'\b(eval|exec|sympify|parse_expr)\(|ExprExtractionConfig', src)
@@ -89,9 +90,11 @@ def test_extract_answer_on_huge_text_is_fast():
     assert time.perf_counter() - t0 < 5
 
 
-# Every reference of the shared GSM8K and MATH sets grades as correct against its own answer. The two
-# exceptions are data defects: two MATH train solutions box nothing (`\boxed{}`; the answer is 0).
-KNOWN_EXCEPTIONS = {'math/train': {'math/train/number_theory/7115.json', 'math/train/number_theory/7117.json'}}
+# Every reference of the shared GSM8K and MATH sets grades as correct against its own answer, with two
+# kinds of exception in MATH. Two train solutions box nothing (`\boxed{}`; the answer is 0): data
+# defects. And a few dozen solutions list several boxed answers ("the roots are $\boxed{-2}$ and
+# $\boxed{1}$") while the stored answer keeps only the last box; the grader reads the whole list.
+EMPTY_BOXES = {'math/train/number_theory/7115.json', 'math/train/number_theory/7117.json'}
 
 
 @pytest.mark.parametrize('name', ['gsm8k/train', 'gsm8k/test', 'math/train', 'math/test'])
@@ -99,10 +102,17 @@ KNOWN_EXCEPTIONS = {'math/train': {'math/train/number_theory/7115.json', 'math/t
 def test_every_reference_grades_correct(shared, name, shortcut):
     rep = check_references(name, shortcut=shortcut, progress=False)
     assert rep['n'] == {'gsm8k/train': 7473, 'gsm8k/test': 1319, 'math/train': 12000, 'math/test': 5000}[name]
-    assert {x['id'] for x in rep['exceptions']} == KNOWN_EXCEPTIONS.get(name, set())
+    solutions = {p.id: p.solution for p in load_problems(*name.split('/'))}
+    listed = [x for x in rep['exceptions'] if x['id'] not in EMPTY_BOXES]
+    for x in listed:
+        sol = solutions[x['id']]
+        assert boxed_answer(sol) != last_boxed(sol) and is_equiv(x['answer'], last_boxed(sol)), x
+    assert {x['id'] for x in rep['exceptions']} - {x['id'] for x in listed} == (EMPTY_BOXES if name == 'math/train' else set())
+    assert len(listed) <= 0.002 * rep['n'], len(listed)
 
 
 def test_agreement_with_gsm8k_labels(shared):
     rep = check_agreement(progress=False)
     assert rep['n'] == 4 * 1319
     assert rep['agree'] / rep['n'] >= 0.999, rep['disagreements'][:5]
+
