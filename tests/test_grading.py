@@ -13,7 +13,11 @@ from supercorrect_nb.records import Problem
 
 NASTY = [r'10^{10^{10^{10}}}', r'2^{2^{2^{2^{2^{2^{2}}}}}}', '{' * 10_000 + '}' * 10_000, '\\frac{' * 5000,
          'x' * 1_000_000, '1' * 1_000_000, '\x00\x01\x02\xff\ufffd\u202e' * 1000, r'\boxed{', '}}}{{{', '$' * 999,
-         r'\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{2}}}}}}}}}}}}', '9' * 999, b'\x00\xff', None, 17]
+         r'\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{\sqrt{2}}}}}}}}}}}}', '9' * 999, b'\x00\xff', None, 17,
+         # whole-response readers: a phrase or a marker followed by a long run of blank lines, or repeated
+         'final answer:' + '\n' * 50_000, 'The answer is' + ' \n' * 50_000, 'Answer:' + '\n' * 50_000,
+         '\n' * 50_000 + 'x', 'final answer is ' * 20_000, '####' + '\n' * 50_000, '$1$, ' * 40_000,
+         r'\boxed{1} and ' * 30_000, r'1\!' + ' ' * 5000 + ',' + ' ' * 5000 + '000']
 
 
 @pytest.mark.parametrize('junk', NASTY, ids=lambda j: repr(j)[:24])
