@@ -29,7 +29,7 @@ from .records import Message
 __all__ = ['ChatConfig', 'Sampling', 'as_messages', 'request_key', 'Reply', 'ChatError', 'classify', 'redact', 'api_key',
            'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag', 'TransformersBackend',
            'vllm_available', 'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger', 'ChatResult', 'Chat',
-           'run_sync']
+           'run_sync', 'gather_bounded']
 
 # %% ../nbs/06_chat.ipynb #4b26fa80
 class ChatConfig(BaseModel):
@@ -612,3 +612,25 @@ def run_sync(coro):
     try: asyncio.get_running_loop()
     except RuntimeError: return asyncio.run(coro)
     with ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
+
+# %% ../nbs/06_chat.ipynb #4a10ef78
+async def gather_bounded(fn: Callable,  # an async function of one item
+                         items: Sequence,  # the items, in the order the results come back
+                         concurrency: int = 8,  # how many run at once
+                         desc: str | None = None,  # the progress bar's label
+                         progress: bool = True,  # draw the progress bar (on stderr)
+                         on_error: Callable | None = None,  # `on_error(item, exception)` gives a failed item's result; None raises
+                         ) -> list:
+    "`await fn(item)` for every item, `concurrency` at a time, results in order."
+    from tqdm.auto import tqdm
+    sem, bar = asyncio.Semaphore(max(1, concurrency)), tqdm(total=len(items), desc=desc, disable=not progress, file=sys.stderr)
+    async def one(item):
+        async with sem:
+            try: out = await fn(item)
+            except Exception as e:
+                if on_error is None: raise
+                out = on_error(item, e)
+        bar.update(1)
+        return out
+    try: return list(await asyncio.gather(*[one(x) for x in items]))
+    finally: bar.close()

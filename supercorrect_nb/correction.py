@@ -9,7 +9,7 @@ import asyncio
 import sys
 from dataclasses import dataclass
 
-from .chat import Chat
+from .chat import Chat, gather_bounded
 from .prompts import review_messages
 from .records import NO_ERROR, CorrectionTrace, Problem, Solution
 from .steps import parse_trace, trace_record
@@ -65,16 +65,8 @@ def locate_scores(labels: list[int], preds: list[int | None]) -> dict:
 async def locate_batch(problems: list[Problem], solutions: list[Solution], chat: Chat, reference: bool = False,
                        concurrency: int | None = None, progress: bool = True, **sampling) -> list[Review]:
     "`review` over aligned problems and solutions, `concurrency` at a time, in order."
-    from tqdm.auto import tqdm
-    sem = asyncio.Semaphore(concurrency or chat.config.concurrency)
-    bar = tqdm(total=len(solutions), desc='review', disable=not progress, file=sys.stderr)
-    async def one(p, s):
-        async with sem: r = await review(p, s, chat, reference, **sampling)
-        bar.update(1)
-        return r
-    out = await asyncio.gather(*[one(p, s) for p, s in zip(problems, solutions)])
-    bar.close()
-    return list(out)
+    return await gather_bounded(lambda ps: review(*ps, chat, reference, **sampling), list(zip(problems, solutions)),
+                                concurrency or chat.config.concurrency, 'review', progress)
 
 def evaluate_processbench(chat: Chat, subset: str = 'gsm8k', limit: int | None = None, progress: bool = True, **sampling) -> dict:
     "Score `chat` at locating the first wrong step on a ProcessBench subset."

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chat import Chat, run_sync
+from .chat import Chat, gather_bounded, run_sync
 from .correction import Review, read_review, review
 from .grading import extract_answer, is_equiv
 from .hsft import solve
@@ -105,27 +105,15 @@ def mine(problems: list[Problem], student: Chat, teacher: Chat, inspector: Chat 
          temperature: float = 0.7, rounds: int = 3, max_tokens: int = 1024, concurrency: int = 32,
          progress: bool = True) -> MiningRun:
     "Stage 2: sample, correct the wrong solutions with the teacher, pair them with the student's corrections."
-    from tqdm.auto import tqdm
     if not problems: raise ValueError('mine: no problems given (is the dataset empty?)')
     by_id = {p.id: p for p in problems}
     sols = solve(problems, student, n=n, temperature=temperature, max_tokens=max_tokens, progress=progress)
     wrong = [s for s in sols if s.correct is False]
     todo = [s for s in wrong if s.steps]
 
-    async def run_all():
-        sem = asyncio.Semaphore(concurrency)
-        bar = tqdm(total=len(todo), desc='mining', disable=not progress, file=sys.stderr)
-        async def one(s):
-            async with sem:
-                try: out = await _mine_one(by_id[s.problem_id], s, student, teacher, inspector, rounds, max_tokens)
-                except Exception as e: out = (None, [], f'error: {type(e).__name__}: {e}', None, None)
-            bar.update(1)
-            return out
-        res = await asyncio.gather(*[one(s) for s in todo])
-        bar.close()
-        return res
-
-    results = run_sync(run_all())
+    def failed(s, e): return (None, [], f'error: {type(e).__name__}: {e}', None, None)
+    results = run_sync(gather_bounded(lambda s: _mine_one(by_id[s.problem_id], s, student, teacher, inspector, rounds, max_tokens),
+                                      todo, concurrency, 'mining', progress, failed))
     traces = [t for t, *_ in results if t is not None]
     pairs, seen = [], set()
     for *_, pair, _ in results:

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chat import Chat
+from .chat import Chat, gather_bounded
 from .grading import extract_answer, is_equiv
 from .prompts import inspect_messages, parse_verdict, revise_messages, solve_messages, transform_messages
 from .records import Problem, Solution
@@ -135,22 +135,12 @@ class TemplateRun:
 async def make_templates(problems: list[Problem], teacher: Chat, inspector: Chat | None = None, rounds: int = 3,
                          solve_tries: int = 4, concurrency: int | None = None, progress: bool = True, **sampling) -> TemplateRun:
     "Stage 1 over `problems`: a template for each, inspected over up to `rounds` rounds."
-    from tqdm.auto import tqdm
     if not problems: raise ValueError('make_templates: no problems given (is the dataset empty?)')
-    sem = asyncio.Semaphore(concurrency or teacher.config.concurrency)
-    bar = tqdm(total=len(problems), desc='templates', disable=not progress, file=sys.stderr)
-
-    async def one(p):
-        async with sem:
-            try: r = await template_for(p, teacher, inspector, rounds, solve_tries, **sampling)
-            except Exception as e:  # a bug or bad record: this problem is dropped, the run goes on
-                logging.getLogger(__name__).warning('template for %s failed: %s', p.id, e)
-                r = TemplateResult(p.id, False, reason=f'error: {type(e).__name__}: {e}')
-        bar.update(1)
-        return r
-
-    results = await asyncio.gather(*[one(p) for p in problems])
-    bar.close()
+    def failed(p, e):  # a bug or bad record: this problem is dropped, the run goes on
+        logging.getLogger(__name__).warning('template for %s failed: %s', p.id, e)
+        return TemplateResult(p.id, False, reason=f'error: {type(e).__name__}: {e}')
+    results = await gather_bounded(lambda p: template_for(p, teacher, inspector, rounds, solve_tries, **sampling), problems,
+                                   concurrency or teacher.config.concurrency, 'templates', progress, failed)
     run = TemplateRun(list(results), teacher.model_id, inspector.model_id if inspector else None, rounds)
     if progress: print(json.dumps(run.stats(), indent=1), file=sys.stderr)
     return run
