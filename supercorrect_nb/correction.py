@@ -103,7 +103,7 @@ def self_correct(problems: list[Problem], student: Chat, max_tokens: int = 1024,
     "Solve each problem, let the student review its own solution, and grade both attempts."
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.grading import equiv_batch, extract_answer
-    from supercorrect_nb.hsft import solve
+    from supercorrect_nb.solving import solve
     firsts = solve(problems, student, max_tokens=max_tokens, progress=progress, **sampling)
     reviews = run_sync(locate_batch(problems, firsts, student, reference=False, progress=progress, max_tokens=max_tokens, **sampling))
     answers = []

@@ -16,7 +16,7 @@ from pathlib import Path
 from .chat import Chat, gather_bounded, run_sync
 from .correction import Review, read_review, review
 from .grading import extract_answer, is_equiv
-from .hsft import solve
+from .solving import solve
 from .prompts import inspect_trace_messages, pair_messages, parse_verdict, review_messages
 from .templates import revise_loop
 from .records import CorrectionTrace, Message, PreferencePair, Problem, Solution

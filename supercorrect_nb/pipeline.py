@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import yaml
+from fastcore.basics import patch
 from fastcore.script import Param, call_parse, store_true
 from pydantic import BaseModel, ConfigDict
 
@@ -21,11 +22,14 @@ from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
 from .prompts import plain_messages, solve_messages
 from .records import Problem, read_jsonl, write_jsonl
+from .solving import solve
 
 # %% auto #0
-__all__ = ['PRESETS', 'STAGES', 'PIPELINE_NOTEBOOK', 'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path',
-           'by_level', 'evaluate', 'self_correction', 'train_model', 'sft_data', 'pairs_data', 'figures',
-           'save_figures', 'headline', 'run_pipeline', 'pipeline']
+__all__ = ['PIPELINE_PRESETS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'PipelineConfig', 'pipeline_config', 'Run',
+           'run_problems', 'student_path', 'by_level', 'evaluate_accuracy', 'evaluate_self_correction',
+           'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure', 'level_figure',
+           'self_correction_figure', 'training_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
+           'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -63,7 +67,7 @@ _CPU_HSFT = dict(preset='cpu-smoke', max_steps=-1, epochs=1, lr=1e-3, scheduler=
 _CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
-PRESETS = {
+PIPELINE_PRESETS = {
     'testbed': dict(name='testbed', rehearsal=0.5, hsft=_CPU_HSFT, dpo=_CPU_DPO),
     'testbed-ci': dict(name='testbed-ci', rehearsal=0.5, n_sft=48, n_mine=16, n_test=24, samples=2, max_tokens=256,
                        hsft={**_CPU_HSFT, 'max_steps': 6, 'per_device_batch': 8, 'logging_steps': 1},
@@ -78,14 +82,19 @@ PRESETS = {
         accelerate_config='configs/accelerate/zero3_8gpu.yaml'),
 }
 
+# %% ../nbs/60_pipeline.ipynb #7a624848
 def _merge(a: dict, b: dict) -> dict:
     "`b` over `a`, merging nested dicts."
     return {**a, **{k: _merge(a[k], v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v for k, v in b.items()}}
 
-def pipeline_config(preset: str | None = 'testbed', file: str | None = None, **overrides) -> PipelineConfig:
+def pipeline_config(preset: str | None = 'testbed',  # a key of `PIPELINE_PRESETS`
+                    file: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
+                    **overrides,  # fields over both
+                   ) -> PipelineConfig:
     "A `PipelineConfig`: a preset, then a YAML `file`, then `overrides`, each over the one before."
-    if preset is not None and preset not in PRESETS: raise ValueError(f'unknown preset {preset!r}; known: {sorted(PRESETS)}')
-    d = dict(PRESETS.get(preset, {}))
+    if preset is not None and preset not in PIPELINE_PRESETS:
+        raise ValueError(f'unknown preset {preset!r}; known: {sorted(PIPELINE_PRESETS)}')
+    d = dict(PIPELINE_PRESETS.get(preset, {}))
     if file: d = _merge(d, yaml.safe_load(Path(file).read_text()) or {})
     return PipelineConfig(**_merge(d, overrides))
 
@@ -106,41 +115,48 @@ class Run:
         settings = json.dumps(cfg.model_dump(exclude={'name', 'runs_dir'}), sort_keys=True, default=str)
         self.fingerprint = hashlib.sha256(settings.encode()).hexdigest()[:12]
 
-    def step(self, name: str, fn, *args, **kwargs) -> dict:
-        "`fn(*args, **kwargs)` once: a finished step's result is read back instead."
-        done = self.dir / 'steps' / f'{name}.json'
-        if done.exists():
-            out = json.loads(done.read_text())
-            if out.get('config') == self.fingerprint: self.log.append(f'{name}: done before, skipped')
-            else:
-                msg = f'{name}: done before with other settings, skipped (delete {done} to redo it)'
-                self.log.append(msg); print('warning:', msg, file=sys.stderr)
-            return out
-        t0 = time.time()
-        out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': self.fingerprint}
-        _write_json(done, out)
-        self.log.append(f'{name}: ran in {out["seconds"]} s')
+# %% ../nbs/60_pipeline.ipynb #a9731a48
+@patch
+def step(self: Run, name: str, fn, *args, **kwargs) -> dict:
+    "`fn(*args, **kwargs)` once: a finished step's result is read back instead."
+    done = self.dir / 'steps' / f'{name}.json'
+    if done.exists():
+        out = json.loads(done.read_text())
+        if out.get('config') == self.fingerprint: self.log.append(f'{name}: done before, skipped')
+        else:
+            msg = f'{name}: done before with other settings, skipped (delete {done} to redo it)'
+            self.log.append(msg); print('warning:', msg, file=sys.stderr)
         return out
+    t0 = time.time()
+    out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': self.fingerprint}
+    _write_json(done, out)
+    self.log.append(f'{name}: ran in {out["seconds"]} s')
+    return out
 
-    @property
-    def metrics(self) -> dict:
-        p = self.dir / 'metrics.json'
-        return json.loads(p.read_text()) if p.exists() else {}
+# %% ../nbs/60_pipeline.ipynb #e2479fc6
+@patch(as_prop=True)
+def metrics(self: Run) -> dict:
+    "The run's metrics so far."
+    p = self.dir / 'metrics.json'
+    return json.loads(p.read_text()) if p.exists() else {}
 
-    def record(self, **metrics) -> dict:
-        "Add `metrics` to `metrics.json`."
-        m = {**self.metrics, **metrics}
-        _write_json(self.dir / 'metrics.json', m)
-        return m
+@patch
+def record(self: Run, **metrics) -> dict:
+    "Add `metrics` to `metrics.json`."
+    m = {**self.metrics, **metrics}
+    _write_json(self.dir / 'metrics.json', m)
+    return m
 
-    def chat(self, who: str | dict | None, stage: str) -> Chat | None:
-        "A `Chat` on the run's store: `'exact'`, a `ChatConfig` dict, or a student model folder / hub id."
-        if who is None: return None
-        if who == 'exact':
-            from supercorrect_nb.testbed import exact_teacher
-            return Chat(backend=FunctionBackend(exact_teacher, 'exact'), store=self.store, stage=stage)
-        if isinstance(who, dict): return Chat(ChatConfig(**who), store=self.store, stage=stage)
-        return Chat(ChatConfig(**{'backend': 'transformers', 'model': who, **self.cfg.student_chat}), store=self.store, stage=stage)
+# %% ../nbs/60_pipeline.ipynb #abe58551
+@patch
+def chat(self: Run, who: str | dict | None, stage: str) -> Chat | None:
+    "A `Chat` on the run's store: `'exact'`, a `ChatConfig` dict, or a student model folder / hub id."
+    if who is None: return None
+    if who == 'exact':
+        from supercorrect_nb.testbed import exact_teacher
+        return Chat(backend=FunctionBackend(exact_teacher, 'exact'), store=self.store, stage=stage)
+    if isinstance(who, dict): return Chat(ChatConfig(**who), store=self.store, stage=stage)
+    return Chat(ChatConfig(**{'backend': 'transformers', 'model': who, **self.cfg.student_chat}), store=self.store, stage=stage)
 
 # %% ../nbs/60_pipeline.ipynb #cfc2b103
 def _take(problems: list[Problem], n: int | None) -> list[Problem]: return problems if n is None else problems[:n]
@@ -177,50 +193,77 @@ def by_level(problems: list[Problem], correct: list[bool]) -> dict:
         d = out.setdefault(str(p.level), [0, 0]); d[0] += ok; d[1] += 1
     return {k: dict(acc=c / n, n=n) for k, (c, n) in sorted(out.items())}
 
-def evaluate(run: Run, model: str, problems: list[Problem], tag: str, plain: bool = False) -> dict:
-    "Greedy accuracy of `model` on `problems` (plain prompt for a base model), solutions kept in `eval/<tag>.jsonl`."
-    from supercorrect_nb.hsft import solve
+# %% ../nbs/60_pipeline.ipynb #24348003
+def evaluate_accuracy(run: Run,  # the run (its store, its folder, its `max_tokens`)
+                      model: str,  # a model folder or hub id
+                      problems: list[Problem],  # the test problems
+                      tag: str,  # the name of this evaluation: solutions go to `eval/<tag>.jsonl`
+                      plain: bool = False,  # the plain prompt (for a base model) instead of the hierarchical one
+                      progress: bool = True,  # progress bars and the call summary on stderr
+                     ) -> dict:
+    "Greedy accuracy of `model` on `problems`, overall and by level, with the solutions kept in the run."
     chat = run.chat(model, f'eval-{tag}')
-    sols = solve(problems, chat, max_tokens=run.cfg.max_tokens, prompt=plain_messages if plain else solve_messages)
+    sols = solve(problems, chat, max_tokens=run.cfg.max_tokens, progress=progress, prompt=plain_messages if plain else solve_messages)
     write_jsonl(sols, run.dir / 'eval' / f'{tag}.jsonl')
     ok = [bool(s.correct) for s in sols]
     return dict(model=model, acc=sum(ok) / len(ok), n=len(ok), by_level=by_level(problems, ok),
                 unformatted=sum(not s.steps for s in sols))
 
-def self_correction(run: Run, model: str, problems: list[Problem], tag: str) -> dict:
+# %% ../nbs/60_pipeline.ipynb #8d588328
+def evaluate_self_correction(run: Run,  # the run
+                             model: str,  # a model folder or hub id
+                             problems: list[Problem],  # the test problems
+                             tag: str,  # the reviews go to `eval/<tag>-reviews.jsonl`
+                             progress: bool = True,  # progress bars and the call summary on stderr
+                            ) -> dict:
     "Self-correction scores of `model` on `problems` (Acc@t1, Acc@t2, Δ, Δi→c, Δc→i)."
     from supercorrect_nb.correction import self_correct, self_correction_scores
-    res = self_correct(problems, run.chat(model, f'selfcorrect-{tag}'), max_tokens=run.cfg.max_tokens)
+    res = self_correct(problems, run.chat(model, f'selfcorrect-{tag}'), max_tokens=run.cfg.max_tokens, progress=progress)
     write_jsonl([r.review.trace for r in res if r.review.trace], run.dir / 'eval' / f'{tag}-reviews.jsonl')
     return self_correction_scores(res)
 
-# %% ../nbs/60_pipeline.ipynb #8d588328
-def train_model(run: Run, kind: str, model: str, data) -> dict:
+# %% ../nbs/60_pipeline.ipynb #0baa3ab7
+TRAINING = {'hsft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo')}  # a stage: its method and its settings in the config
+
+def launch_command(run: Run, method: str, model: str, data, out: Path, settings: dict) -> list[str]:
+    "`accelerate launch` of `training.train_cli` with the run's accelerate config."
+    settings = dict(settings)
+    preset = settings.pop('preset', None)
+    return [sys.executable, '-m', 'accelerate.commands.launch', '--config_file', run.cfg.accelerate_config,
+            '-m', 'supercorrect_nb.training', method, '--model', model, '--data', str(data), '--output', str(out),
+            *(['--preset', preset] if preset else []), '--set', *[f'{k}={json.dumps(v)}' for k, v in settings.items()]]
+
+# %% ../nbs/60_pipeline.ipynb #8b2b2bcb
+def train_model(run: Run,  # the run
+                kind: str,  # the stage: 'hsft' or 'cross_dpo'
+                model: str,  # the starting weights
+                data,  # the folder of the stage's data (`sft/` or `pairs/`)
+               ) -> dict:  # the summary `training.train` returns
     "HSFT (`kind='hsft'`) or cross-model DPO (`'cross_dpo'`) of `model` on `data`; the result of the trainer."
-    settings = dict(run.cfg.hsft if kind == 'hsft' else run.cfg.dpo)
-    preset, out = settings.pop('preset', None), run.dir / kind
+    from supercorrect_nb.training import train, train_config
+    method, field = TRAINING[kind]
+    settings, out = dict(getattr(run.cfg, field)), run.dir / kind
     if run.cfg.accelerate_config:
-        cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--config_file', run.cfg.accelerate_config,
-               '-m', f'supercorrect_nb.{kind}', '--model', model, '--data', str(data), '--output', str(out),
-               *(['--preset', preset] if preset else []), '--set', *[f'{k}={json.dumps(v)}' for k, v in settings.items()]]
+        cmd = launch_command(run, method, model, data, out, settings)
         print('$', shlex.join(cmd), flush=True)
         subprocess.run(cmd, check=True)
-        return json.loads((out / 'final' / f'{kind}.json').read_text())
-    if kind == 'hsft':
-        from supercorrect_nb.hsft import hsft_config, train_hsft
-        return train_hsft(hsft_config(model, str(out), preset, **settings), data)
-    from supercorrect_nb.cross_dpo import dpo_config, train_cross_dpo
-    return train_cross_dpo(dpo_config(model, str(out), preset, **settings), data)
+        return json.loads((out / 'final' / f'{method}.json').read_text())
+    preset = settings.pop('preset', None)
+    return train(train_config(method, model, str(out), preset, **settings), data)
 
 # %% ../nbs/60_pipeline.ipynb #1ce547e3
-def sft_data(run: Run, problems: list[Problem], student: str) -> dict:
+def sft_data(run: Run,  # the run
+             problems: list[Problem],  # training problems: the first `n_sft` are used
+             student: str,  # the student's folder (its tokenizer counts the tokens on the data card)
+             progress: bool = True,  # progress bars and statistics on stderr
+            ) -> dict:  # the folder, the rows per split and the template statistics
     "Stage 1: the HSFT set in `sft/`, with the template statistics."
     from transformers import AutoTokenizer
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.templates import make_templates, save_sft, sft_dataset, sft_rows
     problems = _take(problems, run.cfg.n_sft)
     tr = run_sync(make_templates(problems, run.chat(run.cfg.teacher, 'templates'), run.chat(run.cfg.inspector, 'inspect'),
-                                 rounds=run.cfg.rounds))
+                                 rounds=run.cfg.rounds, progress=progress))
     rows = sft_rows(problems, tr)
     if run.cfg.rehearsal:  # a tiny student keeps its review skill only if HSFT shows it reviews too (see `student`)
         from supercorrect_nb.student import rehearsal_rows
@@ -229,54 +272,83 @@ def sft_data(run: Run, problems: list[Problem], student: str) -> dict:
     path = save_sft(ds, run.dir / 'sft', tr, tokenizer=AutoTokenizer.from_pretrained(student))
     return dict(path=str(path), rows={k: v.num_rows for k, v in ds.items()}, stats=tr.stats())
 
-def pairs_data(run: Run, problems: list[Problem], student: str) -> dict:
+# %% ../nbs/60_pipeline.ipynb #387a85d0
+def pairs_data(run: Run,  # the run
+               problems: list[Problem],  # training problems: the first `n_mine` are used
+               student: str,  # the student (after HSFT) whose mistakes are mined
+               progress: bool = True,  # progress bars on stderr
+              ) -> dict:  # the folder and the mining statistics
     "Stage 2: sample, correct, pair; the pairs in `pairs/`, with the mining statistics."
     from supercorrect_nb.mining import mine, save_pairs
     cfg = run.cfg
     res = mine(_take(problems, cfg.n_mine), run.chat(student, 'mine'), run.chat(cfg.teacher, 'correct'),
                run.chat(cfg.inspector, 'inspect'), n=cfg.samples, temperature=cfg.temperature, rounds=cfg.rounds,
-               max_tokens=cfg.max_tokens)
+               max_tokens=cfg.max_tokens, progress=progress)
     if not res.pairs: raise RuntimeError(f'mining made no pairs: {res.stats}')
     path = save_pairs(res, run.dir / 'pairs', teacher=str(cfg.teacher), student=student)
     return dict(path=str(path), **res.stats)
 
 # %% ../nbs/60_pipeline.ipynb #bcb7f517
 STAGES = (('pretrained', 'pretrained'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
+_PCT_AXIS = dict(range=[0, 1], tickformat='.0%')
 
+def _stages(m: dict, prefix: str) -> list[tuple[str, dict]]:
+    "The (label, metrics) of every stage with `<prefix>_<stage>` in `m`."
+    return [(label, m[f'{prefix}_{k}']) for k, label in STAGES if f'{prefix}_{k}' in m]
+
+def accuracy_figure(ev: list[tuple[str, dict]]):
+    "A bar of test accuracy per stage, with its sample size."
+    import plotly.graph_objects as go
+    return go.Figure(go.Bar(x=[l for l, _ in ev], y=[e['acc'] for _, e in ev],
+                            text=[f"{e['acc']:.1%} (n={e['n']})" for _, e in ev], textposition='outside'),
+                     layout=dict(title='Test accuracy of the student', yaxis=_PCT_AXIS))
+
+# %% ../nbs/60_pipeline.ipynb #7354845d
+def level_figure(ev: list[tuple[str, dict]]):
+    "Test accuracy by level, a line per stage."
+    import plotly.graph_objects as go
+    fig = go.Figure(layout=dict(title='Test accuracy by level', xaxis_title='level', yaxis=_PCT_AXIS))
+    for label, e in ev:
+        lv = e['by_level']
+        fig.add_scatter(x=list(lv), y=[v['acc'] for v in lv.values()], name=label, mode='lines+markers',
+                        text=[f"n={v['n']}" for v in lv.values()])
+    return fig
+
+# %% ../nbs/60_pipeline.ipynb #d03ea2b1
+def self_correction_figure(sc: list[tuple[str, dict]]):
+    "Acc@t1 and Acc@t2 side by side, per stage."
+    import plotly.graph_objects as go
+    fig = go.Figure(layout=dict(title='Self-correction: first attempt (t1) and after reviewing it (t2)', barmode='group',
+                                yaxis=_PCT_AXIS))
+    for key, name in (('acc_t1', 'Acc@t1'), ('acc_t2', 'Acc@t2')):
+        fig.add_bar(x=[l for l, _ in sc], y=[s[key] for _, s in sc], name=name,
+                    text=[f'{s[key]:.1%}' for _, s in sc], textposition='outside')
+    return fig
+
+# %% ../nbs/60_pipeline.ipynb #266b80f3
+_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_dpo': 'cross-DPO loss and reward margin'}
+
+def training_figure(curves: list[tuple[str, dict]]):
+    "The training losses (and DPO's reward margin), a panel per training step."
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=len(curves), subplot_titles=[_CURVE_TITLES[k] for k, _ in curves])
+    for i, (k, t) in enumerate(curves, 1):
+        fig.add_scatter(y=t['losses'], name='loss', row=1, col=i)
+        if t.get('margins'): fig.add_scatter(y=t['margins'], name='reward margin', row=1, col=i)
+    fig.update_layout(title='Training curves (per logging step)')
+    return fig
+
+# %% ../nbs/60_pipeline.ipynb #dfc05ebe
 def figures(m: dict) -> dict:
     "The run's plotly figures, by name, from its metrics."
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-    figs = {}
-    ev = [(label, m[f'eval_{k}']) for k, label in STAGES if f'eval_{k}' in m]
-    if ev:
-        figs['accuracy'] = go.Figure(go.Bar(x=[l for l, _ in ev], y=[e['acc'] for _, e in ev],
-                                            text=[f"{e['acc']:.1%} (n={e['n']})" for _, e in ev], textposition='outside'),
-                                     layout=dict(title='Test accuracy of the student', yaxis=dict(range=[0, 1], tickformat='.0%')))
-        fig = go.Figure(layout=dict(title='Test accuracy by level', xaxis_title='level', yaxis=dict(range=[0, 1], tickformat='.0%')))
-        for label, e in ev:
-            lv = e['by_level']
-            fig.add_scatter(x=list(lv), y=[v['acc'] for v in lv.values()], name=label, mode='lines+markers',
-                            text=[f"n={v['n']}" for v in lv.values()])
-        figs['by_level'] = fig
-    sc = [(label, m[f'selfcorrect_{k}']) for k, label in STAGES if f'selfcorrect_{k}' in m]
-    if sc:
-        fig = go.Figure(layout=dict(title='Self-correction: first attempt (t1) and after reviewing it (t2)', barmode='group',
-                                    yaxis=dict(range=[0, 1], tickformat='.0%')))
-        for key, name in (('acc_t1', 'Acc@t1'), ('acc_t2', 'Acc@t2')):
-            fig.add_bar(x=[l for l, _ in sc], y=[s[key] for _, s in sc], name=name,
-                        text=[f'{s[key]:.1%}' for _, s in sc], textposition='outside')
-        figs['self_correction'] = fig
+    figs, ev, sc = {}, _stages(m, 'eval'), _stages(m, 'selfcorrect')
+    if ev: figs.update(accuracy=accuracy_figure(ev), by_level=level_figure(ev))
+    if sc: figs['self_correction'] = self_correction_figure(sc)
     curves = [(k, m[k]) for k in ('train_hsft', 'train_dpo') if m.get(k, {}).get('losses')]
-    if curves:
-        fig = make_subplots(rows=1, cols=len(curves), subplot_titles=[{'train_hsft': 'HSFT loss', 'train_dpo': 'cross-DPO loss and reward margin'}[k] for k, _ in curves])
-        for i, (k, t) in enumerate(curves, 1):
-            fig.add_scatter(y=t['losses'], name='loss', row=1, col=i)
-            if t.get('margins'): fig.add_scatter(y=t['margins'], name='reward margin', row=1, col=i)
-        fig.update_layout(title='Training curves (per logging step)')
-        figs['training'] = fig
+    if curves: figs['training'] = training_figure(curves)
     return figs
 
+# %% ../nbs/60_pipeline.ipynb #48aba8fd
 def save_figures(run: Run, figs: dict) -> Path:
     "All figures in one self-contained HTML file in the run folder."
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs.values())]
@@ -284,17 +356,16 @@ def save_figures(run: Run, figs: dict) -> Path:
     p.write_text(f'<html><head><meta charset="utf-8"><title>{run.cfg.name}</title></head><body>{"".join(parts)}</body></html>')
     return p
 
+# %% ../nbs/60_pipeline.ipynb #109a70d4
 def _pct(x) -> str: return '-' if x is None else f'{x:.1%}'
 
 def headline(m: dict) -> str:
     "The run's headline numbers, with their sample sizes."
     lines = [f"Run {m.get('name')}: {m.get('wall_minutes', 0):.1f} min this time, {m.get('compute_minutes', 0):.1f} min in all its steps"]
-    for k, label in STAGES:
-        if e := m.get(f'eval_{k}'): lines.append(f"  accuracy {label:<16} {_pct(e['acc']):>6}  (n={e['n']})")
-    for k, label in STAGES:
-        if s := m.get(f'selfcorrect_{k}'):
-            lines.append(f"  self-correction {label:<16} Acc@t1 {_pct(s['acc_t1'])}  Acc@t2 {_pct(s['acc_t2'])}  "
-                         f"Δ {s['delta']:+.1%}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
+    for label, e in _stages(m, 'eval'): lines.append(f"  accuracy {label:<16} {_pct(e['acc']):>6}  (n={e['n']})")
+    for label, s in _stages(m, 'selfcorrect'):
+        lines.append(f"  self-correction {label:<16} Acc@t1 {_pct(s['acc_t1'])}  Acc@t2 {_pct(s['acc_t2'])}  "
+                     f"Δ {s['delta']:+.1%}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
     if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
     return '\n'.join(lines)
@@ -302,7 +373,12 @@ def headline(m: dict) -> str:
 # %% ../nbs/60_pipeline.ipynb #c065764e
 PIPELINE_NOTEBOOK = REPO_DATA.parent / 'nbs' / '90_pipeline.ipynb'
 
-def run_pipeline(preset: str = 'testbed', config: str | None = None, name: str | None = None, progress: bool = True, **overrides) -> dict:
+def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
+                 config: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
+                 name: str | None = None,  # the run's name (its folder under `runs/`)
+                 progress: bool = True,  # papermill's progress and the cells' output on the console
+                 **overrides,  # `PipelineConfig` fields over both
+                ) -> dict:  # the run's metrics
     "Execute the pipeline notebook for a configuration; returns the run's metrics."
     import papermill as pm
     cfg = pipeline_config(preset, config, **({'name': name} if name else {}), **overrides)
@@ -314,8 +390,9 @@ def run_pipeline(preset: str = 'testbed', config: str | None = None, name: str |
     subprocess.run([sys.executable, '-m', 'nbconvert', '--to', 'html', str(out)], check=True, capture_output=True)
     return json.loads((cfg.dir / 'metrics.json').read_text())
 
+# %% ../nbs/60_pipeline.ipynb #81c765ae
 @call_parse
-def pipeline(preset: Param('a key of PRESETS', str) = 'testbed',
+def pipeline(preset: Param('a key of PIPELINE_PRESETS', str) = 'testbed',
              config: Param('a YAML file of PipelineConfig fields, over the preset', str) = None,
              name: Param('the run name (folder under runs/)', str) = None,
              quiet: Param('no progress output', store_true) = False):

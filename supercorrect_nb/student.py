@@ -167,7 +167,7 @@ def pretrain(out_dir, n_problems: int = 20000, seed: int = 0, min_steps: int = 2
     "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer, TrainingArguments
-    from supercorrect_nb.hsft import last_checkpoint
+    from supercorrect_nb.training import last_checkpoint
     t = {**PRETRAIN, **train}
     out = Path(out_dir)
     problems = generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from supercorrect_nb.chat import Chat, FunctionBackend
-from supercorrect_nb.cross_dpo import dpo_config, load_pairs, train_cross_dpo
+from supercorrect_nb.training import load_splits, train, train_config
 from supercorrect_nb.fakes import tiny_chat_model
 from supercorrect_nb.mining import mine, save_pairs
 from supercorrect_nb.records import Problem
@@ -50,7 +50,7 @@ def grows(xs): return xs[-1] > xs[0]
 
 
 def test_full_tuning_with_precomputed_reference(world):
-    out = train_cross_dpo(dpo_config(str(world / 'student'), str(world / 'full'), 'cpu-smoke', max_steps=24), world / 'pairs')
+    out = train(train_config('dpo', str(world / 'student'), str(world / 'full'), 'cpu-smoke', max_steps=24), world / 'pairs')
     assert out['losses'][0] == pytest.approx(0.693, abs=0.01)  # log 2: the policy starts as its reference
     assert out['losses'][-1] < out['losses'][0] and grows(out['margins']), (out['losses'], out['margins'])
     # The trained student, in process, through self-correction at inference: two attempts, graded.
@@ -62,30 +62,30 @@ def test_full_tuning_with_precomputed_reference(world):
 
 
 def test_separate_reference_and_live_log_probs(world):
-    out = train_cross_dpo(dpo_config(str(world / 'student'), str(world / 'ref'), 'cpu-smoke', max_steps=12, precompute_ref=False,
+    out = train(train_config('dpo', str(world / 'student'), str(world / 'ref'), 'cpu-smoke', max_steps=12, precompute_ref=False,
                                      ref_model=str(world / 'student'), beta=0.5), world / 'pairs')
     assert grows(out['margins'])
 
 
 def test_lora_with_the_frozen_base_as_reference(world):
-    out = train_cross_dpo(dpo_config(str(world / 'student'), str(world / 'lora'), 'cpu-smoke', max_steps=16, lora=True, lora_r=8,
+    out = train(train_config('dpo', str(world / 'student'), str(world / 'lora'), 'cpu-smoke', max_steps=16, lora=True, lora_r=8,
                                      lr=2e-2), world / 'pairs')
     assert (Path(out['path']) / 'adapter_config.json').exists() and grows(out['margins'])
 
 
 def test_resume_and_cli(world):
-    cfg = dpo_config(str(world / 'student'), str(world / 'resume'), 'cpu-smoke', max_steps=4, save_steps=2)
-    train_cross_dpo(cfg, world / 'pairs')
-    again = train_cross_dpo(cfg.model_copy(update=dict(max_steps=6)), world / 'pairs')
+    cfg = train_config('dpo', str(world / 'student'), str(world / 'resume'), 'cpu-smoke', max_steps=4, save_steps=2)
+    train(cfg, world / 'pairs')
+    again = train(cfg.model_copy(update=dict(max_steps=6)), world / 'pairs')
     assert again['resumed_from'].endswith('checkpoint-4') and again['global_step'] == 6
     exe = Path(sys.executable).parent / 'accelerate'
-    subprocess.run([str(exe), 'launch', '--config_file', str(ROOT / 'configs/accelerate/cpu.yaml'), '-m', 'supercorrect_nb.cross_dpo',
-                    '--model', str(world / 'student'), '--data', str(world / 'pairs'), '--output', str(world / 'cli'),
+    subprocess.run([str(exe), 'launch', '--config_file', str(ROOT / 'configs/accelerate/cpu.yaml'), '-m', 'supercorrect_nb.training',
+                    'dpo', '--model', str(world / 'student'), '--data', str(world / 'pairs'), '--output', str(world / 'cli'),
                     '--preset', 'cpu-smoke', '--set', 'max_steps=2', 'beta=0.3'], check=True, timeout=600, cwd=ROOT)
-    saved = json.loads((world / 'cli' / 'final' / 'cross_dpo.json').read_text())
+    saved = json.loads((world / 'cli' / 'final' / 'dpo.json').read_text())
     assert saved['global_step'] == 2 and saved['config']['beta'] == 0.3
 
 
 def test_bad_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match='no train.parquet'): load_pairs(tmp_path)
-    with pytest.raises(ValueError, match='unknown preset'): dpo_config('m', 'o', 'paper')
+    with pytest.raises(FileNotFoundError, match='no train.parquet'): load_splits(tmp_path, ['prompt', 'chosen', 'rejected'])
+    with pytest.raises(ValueError, match='unknown dpo preset'): train_config('dpo', 'm', 'o', 'paper')

@@ -1,4 +1,4 @@
-"""HSFT end to end on the CPU: scripted teacher -> templates -> SFT files -> training -> reload -> generate."""
+"""HSFT (SFT through the training module) end to end on the CPU: scripted teacher -> templates -> SFT files -> training -> reload -> generate."""
 import json
 import os
 import subprocess
@@ -9,7 +9,8 @@ import pytest
 
 from supercorrect_nb.chat import Chat, ChatConfig, FunctionBackend, run_sync
 from supercorrect_nb.fakes import tiny_chat_model
-from supercorrect_nb.hsft import accuracy, hsft_config, load_sft, solve, train_hsft
+from supercorrect_nb.solving import accuracy, solve
+from supercorrect_nb.training import load_splits, train, train_config
 from supercorrect_nb.records import Problem
 from supercorrect_nb.steps import HierarchicalSolution, Step, render_solution
 from supercorrect_nb.templates import make_templates, save_sft, sft_dataset, sft_rows
@@ -39,7 +40,7 @@ def sft(tmp_path_factory):
 
 
 def test_end_to_end_loss_falls_and_model_reloads(sft):
-    out = train_hsft(hsft_config(str(sft / 'student'), str(sft / 'full'), 'cpu-smoke', max_steps=30), sft / 'sft')
+    out = train(train_config('sft', str(sft / 'student'), str(sft / 'full'), 'cpu-smoke', max_steps=30), sft / 'sft')
     assert out['global_step'] == 30 and out['losses'][-1] < 0.5 * out['losses'][0], out['losses']
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model, tok = AutoModelForCausalLM.from_pretrained(out['path']), AutoTokenizer.from_pretrained(out['path'])
@@ -52,15 +53,15 @@ def test_end_to_end_loss_falls_and_model_reloads(sft):
 
 
 def test_checkpoints_resume(sft):
-    cfg = hsft_config(str(sft / 'student'), str(sft / 'resume'), 'cpu-smoke', max_steps=6, save_steps=3)
-    first = train_hsft(cfg, sft / 'sft')
+    cfg = train_config('sft', str(sft / 'student'), str(sft / 'resume'), 'cpu-smoke', max_steps=6, save_steps=3)
+    first = train(cfg, sft / 'sft')
     assert first['resumed_from'] is None and (sft / 'resume' / 'checkpoint-6').is_dir()
-    second = train_hsft(cfg.model_copy(update=dict(max_steps=9)), sft / 'sft')
+    second = train(cfg.model_copy(update=dict(max_steps=9)), sft / 'sft')
     assert second['resumed_from'].endswith('checkpoint-6') and second['global_step'] == 9
 
 
 def test_lora_adapters_save_and_reload(sft):
-    out = train_hsft(hsft_config(str(sft / 'student'), str(sft / 'lora'), 'cpu-smoke', max_steps=12, lora=True, lora_r=8,
+    out = train(train_config('sft', str(sft / 'student'), str(sft / 'lora'), 'cpu-smoke', max_steps=12, lora=True, lora_r=8,
                                  lr=1e-2), sft / 'sft')
     assert (Path(out['path']) / 'adapter_config.json').exists() and out['losses'][-1] < out['losses'][0]
     from peft import AutoPeftModelForCausalLM
@@ -72,11 +73,11 @@ def test_lora_adapters_save_and_reload(sft):
 def test_accelerate_launch_cli(sft):
     "The command line under `accelerate launch`, as on a GPU box, here with the CPU config."
     exe = Path(sys.executable).parent / 'accelerate'
-    cmd = [str(exe), 'launch', '--config_file', str(ROOT / 'configs/accelerate/cpu.yaml'), '-m', 'supercorrect_nb.hsft',
-           '--model', str(sft / 'student'), '--data', str(sft / 'sft'), '--output', str(sft / 'cli'), '--preset', 'cpu-smoke',
+    cmd = [str(exe), 'launch', '--config_file', str(ROOT / 'configs/accelerate/cpu.yaml'), '-m', 'supercorrect_nb.training',
+           'sft', '--model', str(sft / 'student'), '--data', str(sft / 'sft'), '--output', str(sft / 'cli'), '--preset', 'cpu-smoke',
            '--set', 'max_steps=3', 'save_steps=100']
     subprocess.run(cmd, check=True, timeout=600, cwd=ROOT)
-    assert json.loads((sft / 'cli' / 'final' / 'hsft.json').read_text())['global_step'] == 3
+    assert json.loads((sft / 'cli' / 'final' / 'sft.json').read_text())['global_step'] == 3
 
 
 def test_accelerate_configs_load():
@@ -90,4 +91,4 @@ def test_accelerate_configs_load():
 
 
 def test_bad_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match='no train.parquet'): load_sft(tmp_path)
+    with pytest.raises(FileNotFoundError, match='no train.parquet'): load_splits(tmp_path, ['prompt', 'completion'])
