@@ -30,6 +30,7 @@ __all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'make_pair', 'Min
 def _norm(text: str | None) -> str:
     return re.sub(r'\s+', ' ', (text or '').strip().lower())
 
+# %% ../nbs/21_mining.ipynb #745cc4b9
 def _step_faults(solution: Solution, t: CorrectionTrace) -> list[str]:
     "The faults of the cause and correction at the trace's first wrong step."
     k = t.first_wrong_step
@@ -44,6 +45,7 @@ async def _answer_faults(problem: Problem, t: CorrectionTrace) -> list[str]:
     if await asyncio.to_thread(is_equiv, problem.answer, pred): return []
     return [f'answer: the corrected solution ends at {pred!r}, not at the reference answer']
 
+# %% ../nbs/21_mining.ipynb #b108823c
 async def _inspector_faults(problem: Problem, solution: Solution, t: CorrectionTrace, inspector: Chat, **sampling) -> list[str]:
     "The faults the inspector model names in the trace."
     r = await inspector.chat(inspect_trace_messages(problem, solution.steps, t.text), **sampling)
@@ -135,6 +137,7 @@ class MinedSample:
     pair: PreferencePair | None = None  # the cross-model pair, when one was made
     rule: str | None = None  # the pair rule that applied, when there was a trace
 
+# %% ../nbs/21_mining.ipynb #588c049d
 async def _mine_one(p: Problem, s: Solution, student: Chat, teacher: Chat, inspector: Chat | None, rounds: int, max_tokens: int) -> MinedSample:
     trace, log, why = await teacher_trace(p, s, teacher, inspector, rounds, max_tokens)
     if trace is None: return MinedSample(None, log, why)
@@ -155,6 +158,7 @@ def unique_pairs(samples: list[MinedSample],  # the outcome of each wrong soluti
         if m.pair is not None and m.pair.id not in seen: seen.add(m.pair.id); pairs.append(m.pair)
     return pairs
 
+# %% ../nbs/21_mining.ipynb #b0359667
 def trace_stats(samples: list[MinedSample],  # the outcome of each wrong solution
                ) -> dict:  # traces kept (per round) and dropped (per reason), faults per round
     "What the inspector kept and dropped, and the faults it found in each round."
@@ -164,6 +168,7 @@ def trace_stats(samples: list[MinedSample],  # the outcome of each wrong solutio
                 faults_by_round=dict(sorted(Counter(f'{i}:{f.split(":")[0]}' for m in samples
                                                     for i, fs in enumerate(m.log, 1) for f in fs).items())))
 
+# %% ../nbs/21_mining.ipynb #b14eca20
 def pair_stats(samples: list[MinedSample],  # the outcome of each wrong solution
                pairs: list[PreferencePair],  # the pairs kept (`unique_pairs`)
                by_id: dict[str, Problem],  # the problems by id
@@ -185,6 +190,7 @@ class MiningRun:
     stats: dict  # what was sampled, kept, dropped and paired
     solutions: list[Solution] = field(default_factory=list)  # the student's samples, graded
 
+# %% ../nbs/21_mining.ipynb #e5a962b2
 def mine(problems: list[Problem],  # the problems, with reference solutions and answers
          student: Chat,  # the student, who samples and reviews its own solutions
          teacher: Chat,  # the teacher, who reviews with the reference solution in view
