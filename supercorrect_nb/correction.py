@@ -9,6 +9,8 @@ import asyncio
 import sys
 from dataclasses import dataclass
 
+from fastcore.basics import patch
+
 from .chat import Chat, gather_bounded
 from .prompts import review_messages
 from .records import NO_ERROR, CorrectionTrace, Problem, Solution
@@ -16,22 +18,28 @@ from .steps import parse_trace, trace_record
 
 # %% auto #0
 __all__ = ['Review', 'read_review', 'review', 'locate_scores', 'locate_batch', 'evaluate_processbench', 'SelfCorrection',
-           'self_correction_scores', 'self_correct']
+           'self_correct', 'self_correction_scores']
 
-# %% ../nbs/20_correction.ipynb #8e04560a
+# %% ../nbs/20_correction.ipynb #381023a3
 @dataclass
 class Review:
     "The outcome of reviewing one solution."
-    trace: CorrectionTrace | None
-    error: str | None = None
+    trace: CorrectionTrace | None  # the trace record (None: there is none)
+    error: str | None = None  # why there is no trace
 
-    @property
-    def located(self) -> int | None:
-        "The first wrong step (1-based), `NO_ERROR` when the reviewer found none, None without a trace."
-        if self.trace is None: return None
-        return self.trace.first_wrong_step or NO_ERROR
+# %% ../nbs/20_correction.ipynb #999ba260
+@patch(as_prop=True)
+def located(self: Review) -> int | None:
+    "The first wrong step (1-based), `NO_ERROR` when the reviewer found none, None without a trace."
+    if self.trace is None: return None
+    return self.trace.first_wrong_step or NO_ERROR
 
-def read_review(text: str, problem: Problem, solution: Solution, producer: str) -> Review:
+# %% ../nbs/20_correction.ipynb #2f338695
+def read_review(text: str,  # the reviewer's reply
+                problem: Problem,  # the problem reviewed
+                solution: Solution,  # the solution reviewed
+                producer: str,  # who reviewed (the model id)
+               ) -> Review:  # the trace record, or why there is none
     "A reviewer's reply as a `Review`: parsed, and the step it names checked against the solution."
     parsed = parse_trace(text)
     if not parsed.ok: return Review(None, f'unparseable trace: {parsed.reason}')
@@ -40,8 +48,15 @@ def read_review(text: str, problem: Problem, solution: Solution, producer: str) 
         return Review(None, f'step {k} named, but the solution has {len(solution.steps)} steps')
     return Review(trace_record(parsed, problem.id, solution.id, producer, text))
 
-async def review(problem: Problem, solution: Solution, chat: Chat, reference: bool = False, reasks: int = 1,
-                 max_tokens: int = 2048, **sampling) -> Review:
+# %% ../nbs/20_correction.ipynb #7691811d
+async def review(problem: Problem,  # the problem
+                 solution: Solution,  # the solution to review, with its steps
+                 chat: Chat,  # the reviewer
+                 reference: bool = False,  # show the reference solution (the teacher's view)
+                 reasks: int = 1,  # re-asks on a reply that does not parse
+                 max_tokens: int = 2048,  # the longest reply
+                 **sampling,  # more sampling settings
+                ) -> Review:  # the trace record, or why there is none
     "Review `solution` step by step with `chat` (showing the reference solution when `reference`)."
     if not solution.steps: return Review(None, 'the solution has no steps')
     r = await chat.chat(review_messages(problem, solution.steps, reference), parse=parse_trace, reasks=reasks,
@@ -50,7 +65,9 @@ async def review(problem: Problem, solution: Solution, chat: Chat, reference: bo
     return read_review(r.text, problem, solution, chat.model_id)
 
 # %% ../nbs/20_correction.ipynb #37341365
-def locate_scores(labels: list[int], preds: list[int | None]) -> dict:
+def locate_scores(labels: list[int],  # the first wrong step of each solution, or `NO_ERROR`
+                  preds: list[int | None],  # the predictions (None: no usable trace)
+                 ) -> dict:  # accuracy on erroneous and on correct solutions, F1, invalid predictions
     "ProcessBench's scores of first-wrong-step predictions."
     if len(labels) != len(preds): raise ValueError(f'{len(labels)} labels but {len(preds)} predictions')
     err = [(l, p) for l, p in zip(labels, preds) if l != NO_ERROR]
@@ -61,14 +78,26 @@ def locate_scores(labels: list[int], preds: list[int | None]) -> dict:
     return dict(n=len(labels), n_erroneous=len(err), n_correct=len(ok), acc_erroneous=a_err, acc_correct=a_ok, f1=f1,
                 invalid=sum(p is None for p in preds))
 
-# %% ../nbs/20_correction.ipynb #5bbf16fb
-async def locate_batch(problems: list[Problem], solutions: list[Solution], chat: Chat, reference: bool = False,
-                       concurrency: int | None = None, progress: bool = True, **sampling) -> list[Review]:
+# %% ../nbs/20_correction.ipynb #6e7a9c42
+async def locate_batch(problems: list[Problem],  # the problems
+                       solutions: list[Solution],  # a solution for each problem, aligned
+                       chat: Chat,  # the reviewer
+                       reference: bool = False,  # show the reference solutions
+                       concurrency: int | None = None,  # reviews at once (None: the chat's setting)
+                       progress: bool = True,  # show a progress bar
+                       **sampling,  # more sampling settings for `review`
+                      ) -> list[Review]:  # the reviews, in order
     "`review` over aligned problems and solutions, `concurrency` at a time, in order."
     return await gather_bounded(lambda ps: review(*ps, chat, reference, **sampling), list(zip(problems, solutions)),
                                 concurrency or chat.config.concurrency, 'review', progress)
 
-def evaluate_processbench(chat: Chat, subset: str = 'gsm8k', limit: int | None = None, progress: bool = True, **sampling) -> dict:
+# %% ../nbs/20_correction.ipynb #5bbf16fb
+def evaluate_processbench(chat: Chat,  # the reviewer to score
+                          subset: str = 'gsm8k',  # the ProcessBench subset in `data/`: 'gsm8k' or 'math'
+                          limit: int | None = None,  # the first `limit` solutions only (None: all)
+                          progress: bool = True,  # show a progress bar
+                          **sampling,  # more sampling settings for `review`
+                         ) -> dict:  # the subset, the model and `locate_scores`
     "Score `chat` at locating the first wrong step on a ProcessBench subset."
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.data import load_processbench
@@ -78,28 +107,24 @@ def evaluate_processbench(chat: Chat, subset: str = 'gsm8k', limit: int | None =
     scores = locate_scores([s.first_wrong_step for s in sols], [r.located for r in reviews])
     return dict(subset=subset, model=chat.model_id, **scores)
 
-# %% ../nbs/20_correction.ipynb #b7fc8eec
+# %% ../nbs/20_correction.ipynb #e1c129c3
 @dataclass
 class SelfCorrection:
     "One problem's two attempts."
     problem_id: str
-    first: Solution
-    review: Review
-    answer_t2: str | None
+    first: Solution  # attempt 1, graded
+    review: Review  # the student's review of it
+    answer_t2: str | None  # the answer after the review
     correct_t1: bool
     correct_t2: bool
 
-def self_correction_scores(results: list[SelfCorrection]) -> dict:
-    "Acc@t1, Acc@t2, Δ, Δi→c and Δc→i over `results`."
-    n = max(len(results), 1)
-    t1, t2 = sum(r.correct_t1 for r in results) / n, sum(r.correct_t2 for r in results) / n
-    i2c = sum(not r.correct_t1 and r.correct_t2 for r in results) / n
-    c2i = sum(r.correct_t1 and not r.correct_t2 for r in results) / n
-    return dict(n=len(results), acc_t1=t1, acc_t2=t2, delta=t2 - t1, delta_i_to_c=i2c, delta_c_to_i=c2i,
-                reviews_failed=sum(r.review.trace is None for r in results))
-
-def self_correct(problems: list[Problem], student: Chat, max_tokens: int = 1024, progress: bool = True,
-                 **sampling) -> list[SelfCorrection]:
+# %% ../nbs/20_correction.ipynb #810601cf
+def self_correct(problems: list[Problem],  # the problems, with reference answers
+                 student: Chat,  # the student, who solves and reviews
+                 max_tokens: int = 1024,  # the longest reply
+                 progress: bool = True,  # show progress bars
+                 **sampling,  # more sampling settings
+                ) -> list[SelfCorrection]:  # both attempts of each problem, graded
     "Solve each problem, let the student review its own solution, and grade both attempts."
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.grading import equiv_batch, extract_answer
@@ -112,3 +137,14 @@ def self_correct(problems: list[Problem], student: Chat, max_tokens: int = 1024,
         answers.append(extract_answer(f'<Answer>{rv.trace.final_answer}</Answer>') if fixed else s.answer)
     ok2 = equiv_batch([p.answer for p in problems], answers, progress=False)
     return [SelfCorrection(p.id, s, rv, a, bool(s.correct), c) for p, s, rv, a, c in zip(problems, firsts, reviews, answers, ok2)]
+
+# %% ../nbs/20_correction.ipynb #b7fc8eec
+def self_correction_scores(results: list[SelfCorrection],  # `self_correct`'s results
+                          ) -> dict:  # Acc@t1, Acc@t2, Δ, Δi→c, Δc→i and the reviews that failed
+    "Acc@t1, Acc@t2, Δ, Δi→c and Δc→i over `results`."
+    n = max(len(results), 1)
+    t1, t2 = sum(r.correct_t1 for r in results) / n, sum(r.correct_t2 for r in results) / n
+    i2c = sum(not r.correct_t1 and r.correct_t2 for r in results) / n
+    c2i = sum(r.correct_t1 and not r.correct_t2 for r in results) / n
+    return dict(n=len(results), acc_t1=t1, acc_t2=t2, delta=t2 - t1, delta_i_to_c=i2c, delta_c_to_i=c2i,
+                reviews_failed=sum(r.review.trace is None for r in results))

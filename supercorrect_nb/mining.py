@@ -23,33 +23,61 @@ from .records import CorrectionTrace, Message, PreferencePair, Problem, Solution
 from .steps import ParsedTrace, StepReview, render_trace
 
 # %% auto #0
-__all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'make_pair', 'MiningRun', 'mine', 'save_pairs']
+__all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'make_pair', 'MinedSample', 'unique_pairs', 'trace_stats',
+           'pair_stats', 'MiningRun', 'mine', 'save_pairs']
 
-# %% ../nbs/21_mining.ipynb #67835281
-async def trace_faults(problem: Problem, solution: Solution, rv: Review, inspector: Chat | None = None, **sampling) -> list[str]:
-    "The faults of a teacher's review of a wrong `solution` (empty: it passes)."
-    if rv.trace is None: return [f'format: {rv.error}']
-    t, faults = rv.trace, []
-    k = t.first_wrong_step
-    if k is None: return ['verdict: the final answer is wrong, yet no step was judged wrong']
-    if not (t.cause and t.correction): faults.append(f'format: step {k} needs both a <Cause> and a <Correction>')
-    elif _norm(t.correction) == _norm(solution.steps[k - 1]): faults.append(f'correction: it repeats step {k} unchanged')
-    pred = extract_answer(f'<Answer>{t.final_answer}</Answer>') if t.final_answer else None
-    if not await asyncio.to_thread(is_equiv, problem.answer, pred):
-        faults.append(f'answer: the corrected solution ends at {pred!r}, not at the reference answer')
-    if inspector is not None and not faults:
-        r = await inspector.chat(inspect_trace_messages(problem, solution.steps, t.text), **sampling)
-        verdict, named = parse_verdict(r.text or '') if r.ok else (None, [])
-        if verdict is None: faults.append('inspector: no readable verdict')
-        elif not verdict: faults += [f'inspector: {f}' for f in named] or ['inspector: rejected without naming a fault']
-    return faults
-
+# %% ../nbs/21_mining.ipynb #e813f8f0
 def _norm(text: str | None) -> str:
     return re.sub(r'\s+', ' ', (text or '').strip().lower())
 
+# %% ../nbs/21_mining.ipynb #745cc4b9
+def _step_faults(solution: Solution, t: CorrectionTrace) -> list[str]:
+    "The faults of the cause and correction at the trace's first wrong step."
+    k = t.first_wrong_step
+    if not (t.cause and t.correction): return [f'format: step {k} needs both a <Cause> and a <Correction>']
+    if _norm(t.correction) == _norm(solution.steps[k - 1]): return [f'correction: it repeats step {k} unchanged']
+    return []
+
+# %% ../nbs/21_mining.ipynb #88fb01f6
+async def _answer_faults(problem: Problem, t: CorrectionTrace) -> list[str]:
+    "A fault when the corrected solution does not end at the reference answer."
+    pred = extract_answer(f'<Answer>{t.final_answer}</Answer>') if t.final_answer else None
+    if await asyncio.to_thread(is_equiv, problem.answer, pred): return []
+    return [f'answer: the corrected solution ends at {pred!r}, not at the reference answer']
+
+# %% ../nbs/21_mining.ipynb #b108823c
+async def _inspector_faults(problem: Problem, solution: Solution, t: CorrectionTrace, inspector: Chat, **sampling) -> list[str]:
+    "The faults the inspector model names in the trace."
+    r = await inspector.chat(inspect_trace_messages(problem, solution.steps, t.text), **sampling)
+    verdict, named = parse_verdict(r.text or '') if r.ok else (None, [])
+    if verdict is None: return ['inspector: no readable verdict']
+    if not verdict: return [f'inspector: {f}' for f in named] or ['inspector: rejected without naming a fault']
+    return []
+
+# %% ../nbs/21_mining.ipynb #b32cfd45
+async def trace_faults(problem: Problem,  # the problem, with its reference answer
+                       solution: Solution,  # the wrong solution that was reviewed
+                       rv: Review,  # the teacher's review of it
+                       inspector: Chat | None = None,  # the inspector model (None: string and answer checks only)
+                       **sampling,  # sampling settings for the inspector
+                      ) -> list[str]:  # the faults found (empty: it passes)
+    "The faults of a teacher's review of a wrong `solution` (empty: it passes)."
+    if rv.trace is None: return [f'format: {rv.error}']
+    t = rv.trace
+    if t.first_wrong_step is None: return ['verdict: the final answer is wrong, yet no step was judged wrong']
+    faults = _step_faults(solution, t) + await _answer_faults(problem, t)
+    if inspector is not None and not faults: faults += await _inspector_faults(problem, solution, t, inspector, **sampling)
+    return faults
+
 # %% ../nbs/21_mining.ipynb #4b5f692a
-async def teacher_trace(problem: Problem, solution: Solution, teacher: Chat, inspector: Chat | None = None,
-                        rounds: int = 3, max_tokens: int = 2048, **sampling) -> tuple[CorrectionTrace | None, list[list[str]], str | None]:
+async def teacher_trace(problem: Problem,  # the problem, with its reference solution
+                        solution: Solution,  # a wrong solution of it
+                        teacher: Chat,  # the teacher, who sees the reference solution
+                        inspector: Chat | None = None,  # the inspector model (None: string and answer checks only)
+                        rounds: int = 3,  # inspection rounds at most
+                        max_tokens: int = 2048,  # the longest reply
+                        **sampling,  # more sampling settings for the teacher
+                       ) -> tuple[CorrectionTrace | None, list[list[str]], str | None]:  # (trace or None, faults per round, reason if dropped)
     "The teacher's inspected correction trace of a wrong solution: (trace or None, faults per round, reason if dropped)."
     if not solution.steps: return None, [], 'the solution has no steps'
     if not problem.solution: return None, [], 'no reference solution'
@@ -64,91 +92,140 @@ async def teacher_trace(problem: Problem, solution: Solution, teacher: Chat, ins
     return reviews[text].trace.model_copy(update=dict(inspector_rounds=len(log), inspector_verdict='accepted')), log, None
 
 # %% ../nbs/21_mining.ipynb #93cad1ce
-def correction_text(k: int, right: bool, cause: str | None = None, correction: str | None = None) -> str:
+def correction_text(k: int,  # the step's number (1-based)
+                    right: bool,  # whether the step is judged right
+                    cause: str | None = None,  # why it is wrong (for a wrong step)
+                    correction: str | None = None,  # the step corrected (for a wrong step)
+                   ) -> str:  # the step's review in the trace format
     "Step `k`'s verdict, cause and correction in the trace format."
     rv = StepReview(True, 'Correct.') if right else StepReview(False, 'Incorrect.', cause=cause, correction=correction)
     return render_trace(ParsedTrace([rv]), first=k)
 
-def make_pair(problem: Problem, solution: Solution, teacher: CorrectionTrace, student: Review) -> tuple[PreferencePair | None, str]:
+# %% ../nbs/21_mining.ipynb #fe2773b6
+def _rejected_side(k: int, teacher: CorrectionTrace, st: CorrectionTrace | None) -> tuple[str | None, str]:
+    "The student's side of the pair at step `k` (None: no pair) and the rule that applied."
+    if st is None: return None, 'student review unusable'
+    j = st.first_wrong_step
+    if j is not None and j < k: return None, 'student blamed an earlier step'
+    if j != k: return correction_text(k, True), 'student missed the error'
+    if (_norm(teacher.cause), _norm(teacher.correction)) == (_norm(st.cause), _norm(st.correction)):
+        return None, 'student said the same as the teacher'
+    return correction_text(k, False, st.cause, st.correction), 'student blamed the same step'
+
+# %% ../nbs/21_mining.ipynb #676fdd93
+def make_pair(problem: Problem,  # the problem
+              solution: Solution,  # the student's wrong solution
+              teacher: CorrectionTrace,  # the teacher's accepted trace of it
+              student: Review,  # the student's own review of it
+             ) -> tuple[PreferencePair | None, str]:  # the pair (None: dropped) and the rule that applied
     "The cross-model pair at the teacher's first wrong step, or None; and the rule that applied."
     k = teacher.first_wrong_step
-    if student.trace is None: return None, 'student review unusable'
-    j = student.trace.first_wrong_step
-    if j is not None and j < k: return None, 'student blamed an earlier step'
+    rejected, rule = _rejected_side(k, teacher, student.trace)
+    if rejected is None: return None, rule
     chosen = correction_text(k, False, teacher.cause, teacher.correction)
-    if j == k:
-        rejected, rule = correction_text(k, False, student.trace.cause, student.trace.correction), 'student blamed the same step'
-        if (_norm(teacher.cause), _norm(teacher.correction)) == (_norm(student.trace.cause), _norm(student.trace.correction)):
-            return None, 'student said the same as the teacher'
-    else: rejected, rule = correction_text(k, True), 'student missed the error'
     prompt = [Message(**m) for m in pair_messages(problem, solution.steps, k)]
     return PreferencePair(problem_id=problem.id, prompt=prompt, chosen=chosen, rejected=rejected, k=k, solution_id=solution.id,
                           chosen_producer=teacher.producer, rejected_producer=student.trace.producer), rule
 
-# %% ../nbs/21_mining.ipynb #fe2773b6
+# %% ../nbs/21_mining.ipynb #d5289493
+@dataclass
+class MinedSample:
+    "What mining made of one wrong solution."
+    trace: CorrectionTrace | None  # the teacher's accepted trace (None: dropped)
+    log: list[list[str]]  # the faults found in each inspection round
+    reason: str | None = None  # why the trace was dropped
+    pair: PreferencePair | None = None  # the cross-model pair, when one was made
+    rule: str | None = None  # the pair rule that applied, when there was a trace
+
+# %% ../nbs/21_mining.ipynb #588c049d
+async def _mine_one(p: Problem, s: Solution, student: Chat, teacher: Chat, inspector: Chat | None, rounds: int, max_tokens: int) -> MinedSample:
+    trace, log, why = await teacher_trace(p, s, teacher, inspector, rounds, max_tokens)
+    if trace is None: return MinedSample(None, log, why)
+    st = await review(p, s, student, reference=False, max_tokens=max_tokens)
+    pair, rule = make_pair(p, s, trace, st)
+    return MinedSample(trace, log, None, pair, rule)
+
+def _failed(s: Solution, e: Exception) -> MinedSample:
+    "A solution whose mining raised: dropped with the error as its reason, and the run goes on."
+    return MinedSample(None, [], f'error: {type(e).__name__}: {e}')
+
+# %% ../nbs/21_mining.ipynb #85ef25c4
+def unique_pairs(samples: list[MinedSample],  # the outcome of each wrong solution
+                ) -> list[PreferencePair]:  # the pairs, the first of each id kept
+    "The pairs of `samples`, in order, duplicates removed."
+    pairs, seen = [], set()
+    for m in samples:
+        if m.pair is not None and m.pair.id not in seen: seen.add(m.pair.id); pairs.append(m.pair)
+    return pairs
+
+# %% ../nbs/21_mining.ipynb #b0359667
+def trace_stats(samples: list[MinedSample],  # the outcome of each wrong solution
+               ) -> dict:  # traces kept (per round) and dropped (per reason), faults per round
+    "What the inspector kept and dropped, and the faults it found in each round."
+    kept = Counter(m.trace.inspector_rounds for m in samples if m.trace is not None)
+    return dict(traces_kept=sum(m.trace is not None for m in samples), traces_kept_in_round=dict(sorted(kept.items())),
+                traces_dropped=dict(Counter(m.reason for m in samples if m.trace is None).most_common()),
+                faults_by_round=dict(sorted(Counter(f'{i}:{f.split(":")[0]}' for m in samples
+                                                    for i, fs in enumerate(m.log, 1) for f in fs).items())))
+
+# %% ../nbs/21_mining.ipynb #b14eca20
+def pair_stats(samples: list[MinedSample],  # the outcome of each wrong solution
+               pairs: list[PreferencePair],  # the pairs kept (`unique_pairs`)
+               by_id: dict[str, Problem],  # the problems by id
+              ) -> dict:  # the rules applied, and the pairs by k, subject and level
+    "Which rule made or dropped each pair, and the pairs by `k`, subject and level."
+    subject = lambda pp: by_id[pp.problem_id].subject or by_id[pp.problem_id].source or 'unknown'
+    return dict(pair_rules=dict(Counter(m.rule for m in samples if m.rule).most_common()),
+                pairs=len(pairs), duplicates_removed=sum(1 for m in samples if m.pair is not None) - len(pairs),
+                pairs_by_k=dict(sorted(Counter(pp.k for pp in pairs).items())),
+                pairs_by_subject=dict(Counter(subject(pp) for pp in pairs).most_common()),
+                pairs_by_level=dict(sorted(Counter(str(by_id[pp.problem_id].level) for pp in pairs).items())))
+
+# %% ../nbs/21_mining.ipynb #3f76d933
 @dataclass
 class MiningRun:
     "The outcome of Stage 2's mining."
-    pairs: list[PreferencePair]
-    traces: list[CorrectionTrace]
-    stats: dict
-    solutions: list[Solution] = field(default_factory=list)
+    pairs: list[PreferencePair]  # the cross-model pairs, deduplicated
+    traces: list[CorrectionTrace]  # the teacher's accepted traces
+    stats: dict  # what was sampled, kept, dropped and paired
+    solutions: list[Solution] = field(default_factory=list)  # the student's samples, graded
 
-async def _mine_one(p: Problem, s: Solution, student: Chat, teacher: Chat, inspector: Chat | None, rounds: int, max_tokens: int):
-    trace, log, why = await teacher_trace(p, s, teacher, inspector, rounds, max_tokens)
-    if trace is None: return None, log, why, None, None
-    st = await review(p, s, student, reference=False, max_tokens=max_tokens)
-    pair, rule = make_pair(p, s, trace, st)
-    return trace, log, None, pair, rule
-
-def mine(problems: list[Problem], student: Chat, teacher: Chat, inspector: Chat | None = None, n: int = 4,
-         temperature: float = 0.7, rounds: int = 3, max_tokens: int = 1024, concurrency: int = 32,
-         progress: bool = True) -> MiningRun:
+# %% ../nbs/21_mining.ipynb #e5a962b2
+def mine(problems: list[Problem],  # the problems, with reference solutions and answers
+         student: Chat,  # the student, who samples and reviews its own solutions
+         teacher: Chat,  # the teacher, who reviews with the reference solution in view
+         inspector: Chat | None = None,  # the inspector model (None: string and answer checks only)
+         n: int = 4,  # samples per problem
+         temperature: float = 0.7,  # the student's sampling temperature
+         rounds: int = 3,  # inspection rounds at most
+         max_tokens: int = 1024,  # the longest reply
+         concurrency: int = 32,  # wrong solutions mined at once
+         progress: bool = True,  # show progress bars
+        ) -> MiningRun:
     "Stage 2: sample, correct the wrong solutions with the teacher, pair them with the student's corrections."
     if not problems: raise ValueError('mine: no problems given (is the dataset empty?)')
     by_id = {p.id: p for p in problems}
     sols = solve(problems, student, n=n, temperature=temperature, max_tokens=max_tokens, progress=progress)
     wrong = [s for s in sols if s.correct is False]
     todo = [s for s in wrong if s.steps]
-
-    def failed(s, e): return (None, [], f'error: {type(e).__name__}: {e}', None, None)
-    results = run_sync(gather_bounded(lambda s: _mine_one(by_id[s.problem_id], s, student, teacher, inspector, rounds, max_tokens),
-                                      todo, concurrency, 'mining', progress, failed))
-    traces = [t for t, *_ in results if t is not None]
-    pairs, seen = [], set()
-    for *_, pair, _ in results:
-        if pair is not None and pair.id not in seen: seen.add(pair.id); pairs.append(pair)
-    kept_round = Counter(t.inspector_rounds for t in traces)
-    subject = lambda pp: by_id[pp.problem_id].subject or by_id[pp.problem_id].source or 'unknown'
-    stats = dict(
-        problems=len(problems), samples=len(sols), correct=sum(bool(s.correct) for s in sols), wrong=len(wrong),
-        wrong_without_steps=len(wrong) - len(todo),
-        traces_kept=len(traces), traces_kept_in_round=dict(sorted(kept_round.items())),
-        traces_dropped=dict(Counter(why for t, _, why, *_ in results if t is None).most_common()),
-        faults_by_round=dict(sorted(Counter(f'{i}:{f.split(":")[0]}' for _, log, *_ in results
-                                            for i, fs in enumerate(log, 1) for f in fs).items())),
-        pair_rules=dict(Counter(rule for *_, rule in results if rule).most_common()),
-        pairs=len(pairs), duplicates_removed=sum(1 for *_, pr, _ in results if pr is not None) - len(pairs),
-        pairs_by_k=dict(sorted(Counter(pp.k for pp in pairs).items())),
-        pairs_by_subject=dict(Counter(subject(pp) for pp in pairs).most_common()),
-        pairs_by_level=dict(sorted(Counter(str(by_id[pp.problem_id].level) for pp in pairs).items())))
-    return MiningRun(pairs, traces, stats, sols)
+    samples = run_sync(gather_bounded(lambda s: _mine_one(by_id[s.problem_id], s, student, teacher, inspector, rounds, max_tokens),
+                                      todo, concurrency, 'mining', progress, _failed))
+    pairs = unique_pairs(samples)
+    stats = dict(problems=len(problems), samples=len(sols), correct=sum(bool(s.correct) for s in sols), wrong=len(wrong),
+                 wrong_without_steps=len(wrong) - len(todo), **trace_stats(samples), **pair_stats(samples, pairs, by_id))
+    return MiningRun(pairs, [m.trace for m in samples if m.trace is not None], stats, sols)
 
 # %% ../nbs/21_mining.ipynb #159c2e72
-def save_pairs(run: MiningRun, out_dir, val_fraction: float = 0.05, teacher: str = '', student: str = '') -> Path:
-    "Write the pairs of `run` as TRL preference data with a dataset card."
-    from datasets import Dataset
+def _pair_splits(run: MiningRun, val_fraction: float) -> dict[str, list[dict]]:
+    "The TRL rows of the pairs of `run`, split by problem into train and validation."
     from supercorrect_nb.templates import in_validation
-    if not run.pairs: raise ValueError('no pairs were mined: there is nothing to train on')
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     rows = [dict(**pp.to_trl(), k=pp.k, problem_id=pp.problem_id, solution_id=pp.solution_id) for pp in run.pairs]
-    splits = {'train': [r for r in rows if not in_validation(r['problem_id'], val_fraction)],
-              'validation': [r for r in rows if in_validation(r['problem_id'], val_fraction)]}
-    for name, rs in splits.items():
-        if not rs: continue
-        d = Dataset.from_list(rs)
-        d.to_parquet(str(out / f'{name}.parquet'))
-        d.to_json(str(out / f'{name}.jsonl'), lines=True, force_ascii=False)
+    return {'train': [r for r in rows if not in_validation(r['problem_id'], val_fraction)],
+            'validation': [r for r in rows if in_validation(r['problem_id'], val_fraction)]}
+
+# %% ../nbs/21_mining.ipynb #2b6e79c6
+def _pairs_card(run: MiningRun, splits: dict[str, list[dict]], teacher: str, student: str) -> str:
+    "The dataset card of the pairs of `run`."
     card = ['---', 'task_categories: [text-generation]', 'tags: [supercorrect, cross-model-dpo, preference]', '---', '',
             '# Cross-model DPO pairs', '',
             'Prompt: a problem and a student solution up to its first wrong step k (steps 1..k-1 right). Chosen: the '
@@ -156,5 +233,24 @@ def save_pairs(run: MiningRun, out_dir, val_fraction: float = 0.05, teacher: str
             f'- teacher: `{teacher}`', f'- student: `{student}`',
             *[f'- {name}: {len(rs)} pairs' for name, rs in splits.items()], '',
             '## Mining statistics', '', '```json', json.dumps(run.stats, indent=1), '```', '']
-    (out / 'README.md').write_text('\n'.join(card), encoding='utf-8')
+    return '\n'.join(card)
+
+# %% ../nbs/21_mining.ipynb #93a4f49e
+def save_pairs(run: MiningRun,  # the mining run whose pairs to write
+               out_dir,  # the folder to write to (made if missing)
+               val_fraction: float = 0.05,  # the share of problems held out for validation
+               teacher: str = '',  # the teacher's name, for the card
+               student: str = '',  # the student's name, for the card
+              ) -> Path:  # the folder written
+    "Write the pairs of `run` as TRL preference data with a dataset card."
+    from datasets import Dataset
+    if not run.pairs: raise ValueError('no pairs were mined: there is nothing to train on')
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    splits = _pair_splits(run, val_fraction)
+    for name, rs in splits.items():
+        if not rs: continue
+        d = Dataset.from_list(rs)
+        d.to_parquet(str(out / f'{name}.parquet'))
+        d.to_json(str(out / f'{name}.jsonl'), lines=True, force_ascii=False)
+    (out / 'README.md').write_text(_pairs_card(run, splits, teacher, student), encoding='utf-8')
     return out

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastcore.basics import patch
+
 from .chat import Chat, gather_bounded
 from .grading import extract_answer, is_equiv
 from .prompts import inspect_messages, parse_verdict, revise_messages, solve_messages, transform_messages
@@ -24,24 +26,35 @@ from .steps import parse_solution, render_solution
 __all__ = ['check_draft', 'TemplateResult', 'revise_loop', 'template_for', 'TemplateRun', 'make_templates', 'sft_rows',
            'in_validation', 'sft_dataset', 'save_sft']
 
-# %% ../nbs/10_templates.ipynb #cee691bd
-async def check_draft(problem: Problem, draft: str, inspector: Chat | None = None, **sampling) -> list[str]:
+# %% ../nbs/10_templates.ipynb #e7a73836
+async def _answer_faults(problem: Problem, sol) -> list[str]:
+    "A fault when the parsed draft `sol` has no answer, or not the reference answer."
+    if sol.answer is None: return ['format: there is no <Answer> tag']
+    pred = extract_answer(f'<Answer>{sol.answer}</Answer>')
+    if not await asyncio.to_thread(is_equiv, problem.answer, pred): return [f'answer: {pred!r} is not the reference answer']
+    return []
+
+# %% ../nbs/10_templates.ipynb #69c5f6aa
+async def _inspector_faults(problem: Problem, draft: str, inspector: Chat, **sampling) -> list[str]:
+    "The faults the inspector model names in `draft`."
+    r = await inspector.chat(inspect_messages(problem, draft), **sampling)
+    if not r.ok: return [f'inspector: no verdict ({r.error})']
+    verdict, named = parse_verdict(r.text)
+    if verdict is None: return ['inspector: the verdict could not be read']
+    if not verdict: return [f'inspector: {f}' for f in named] or ['inspector: rejected without naming a fault']
+    return []
+
+# %% ../nbs/10_templates.ipynb #089271fe
+async def check_draft(problem: Problem,  # the problem, with its reference answer
+                      draft: str,  # the teacher's template
+                      inspector: Chat | None = None,  # the inspector model (None: format and answer checks only)
+                      **sampling,  # sampling settings for the inspector
+                     ) -> list[str]:  # the faults found (empty: it passes)
     "The faults of `draft` as a template for `problem` (empty: it passes)."
     sol = parse_solution(draft)
     if not sol.ok: return [f'format: {sol.reason}; write numbered <Step> tags and an <Answer>']
-    faults = []
-    if sol.answer is None: faults.append('format: there is no <Answer> tag')
-    else:
-        pred = extract_answer(f'<Answer>{sol.answer}</Answer>')
-        if not await asyncio.to_thread(is_equiv, problem.answer, pred):
-            faults.append(f'answer: {pred!r} is not the reference answer')
-    if inspector is not None and not faults:
-        r = await inspector.chat(inspect_messages(problem, draft), **sampling)
-        if not r.ok: faults.append(f'inspector: no verdict ({r.error})')
-        else:
-            verdict, named = parse_verdict(r.text)
-            if verdict is None: faults.append('inspector: the verdict could not be read')
-            elif not verdict: faults += [f'inspector: {f}' for f in named] or ['inspector: rejected without naming a fault']
+    faults = await _answer_faults(problem, sol)
+    if inspector is not None and not faults: faults += await _inspector_faults(problem, draft, inspector, **sampling)
     return faults
 
 # %% ../nbs/10_templates.ipynb #f221bb1d
@@ -56,9 +69,20 @@ class TemplateResult:
     rounds: list[list[str]] = field(default_factory=list)  # faults found in each round ([] for a pass)
     reason: str | None = None          # why it was dropped
 
-    @property
-    def n_rounds(self) -> int: return len(self.rounds)
+# %% ../nbs/10_templates.ipynb #61f1846b
+@patch(as_prop=True)
+def n_rounds(self: TemplateResult) -> int: return len(self.rounds)
 
+# %% ../nbs/10_templates.ipynb #8f883b43
+async def _first_passing(problem: Problem, texts: list[str]) -> str:
+    "The first of `texts` that parses and reaches the reference answer, else the first."
+    for t in texts:
+        sol = parse_solution(t)
+        if sol.ok and sol.answer and await asyncio.to_thread(is_equiv, problem.answer, extract_answer(f'<Answer>{sol.answer}</Answer>')):
+            return t
+    return texts[0]
+
+# %% ../nbs/10_templates.ipynb #8901cac5
 async def _draft(problem: Problem, teacher: Chat, mode: str, solve_tries: int, **sampling) -> tuple[list[dict], str | None, str | None]:
     "The first draft: (messages, draft, error)."
     if mode == 'transform':
@@ -69,14 +93,17 @@ async def _draft(problem: Problem, teacher: Chat, mode: str, solve_tries: int, *
     r = await teacher.chat(msgs, n=solve_tries, **{**sampling, 'temperature': sampling.get('temperature') or 0.7})
     texts = [t for t in r.texts if t]
     if not texts: return msgs, None, r.error
-    for t in texts:  # rejection sampling: the first that parses and reaches the reference answer
-        sol = parse_solution(t)
-        if sol.ok and sol.answer and await asyncio.to_thread(is_equiv, problem.answer, extract_answer(f'<Answer>{sol.answer}</Answer>')):
-            return msgs, t, None
-    return msgs, texts[0], None
+    return msgs, await _first_passing(problem, texts), None
 
-async def revise_loop(teacher: Chat, messages: list[dict], draft: str | None, error: str | None, check,
-                      rounds: int, **sampling) -> tuple[str | None, list[list[str]], str | None]:
+# %% ../nbs/10_templates.ipynb #e45d7f1f
+async def revise_loop(teacher: Chat,  # the teacher, who revises
+                      messages: list[dict],  # the messages that asked for the first draft
+                      draft: str | None,  # the first draft (None: the call failed)
+                      error: str | None,  # why the first call failed
+                      check,  # `await check(draft)` gives the draft's faults (empty: it passes)
+                      rounds: int,  # rounds at most
+                      **sampling,  # sampling settings for the revisions
+                     ) -> tuple[str | None, list[list[str]], str | None]:  # (last draft, faults per round, reason if dropped)
     """Check `draft` with `await check(draft)` and send its faults back to `teacher`, until it passes or `rounds` are
     used. Returns the last draft, the faults of each round, and why it was dropped (None when it passed)."""
     log: list[list[str]] = []
@@ -91,8 +118,14 @@ async def revise_loop(teacher: Chat, messages: list[dict], draft: str | None, er
         draft, error = r.text, r.error
     return draft, log, log[-1][0].split(':')[0]
 
-async def template_for(problem: Problem, teacher: Chat, inspector: Chat | None = None, rounds: int = 3,
-                       solve_tries: int = 4, **sampling) -> TemplateResult:
+# %% ../nbs/10_templates.ipynb #52532faa
+async def template_for(problem: Problem,  # the problem, with its reference answer (and solution, to transform)
+                       teacher: Chat,  # the teacher, who writes the template
+                       inspector: Chat | None = None,  # the inspector model (None: format and answer checks only)
+                       rounds: int = 3,  # inspection rounds at most
+                       solve_tries: int = 4,  # samples drawn when there is no reference solution
+                       **sampling,  # sampling settings for the teacher
+                      ) -> TemplateResult:  # kept or dropped, with every round's faults
     "Draft, inspect and revise a template for `problem`, for up to `rounds` rounds."
     mode = 'transform' if problem.solution else 'solve'
     res = TemplateResult(problem.id, False, mode=mode)
@@ -109,44 +142,60 @@ async def template_for(problem: Problem, teacher: Chat, inspector: Chat | None =
 @dataclass
 class TemplateRun:
     "The results of Stage 1 over a set of problems."
-    results: list[TemplateResult]
-    teacher: str
-    inspector: str | None
-    max_rounds: int
+    results: list[TemplateResult]  # one per problem, in order
+    teacher: str  # the teacher's model id
+    inspector: str | None  # the inspector's model id (None: none)
+    max_rounds: int  # inspection rounds at most
 
-    def stats(self) -> dict:
-        "Counts kept per round, dropped per reason, and the faults found per round by kind."
-        kept = Counter(r.n_rounds for r in self.results if r.kept)
-        dropped = Counter(r.reason for r in self.results if not r.kept)
-        faults = Counter((i, f.split(':')[0]) for r in self.results for i, fs in enumerate(r.rounds, 1) for f in fs)
-        return dict(problems=len(self.results), kept=sum(kept.values()), kept_in_round=dict(sorted(kept.items())),
-                    dropped=sum(dropped.values()), dropped_by_reason=dict(dropped.most_common()),
-                    faults_by_round={f'{i}:{k}': v for (i, k), v in sorted(faults.items())})
+# %% ../nbs/10_templates.ipynb #2a6733eb
+@patch
+def stats(self: TemplateRun) -> dict:
+    "Counts kept per round, dropped per reason, and the faults found per round by kind."
+    kept = Counter(r.n_rounds for r in self.results if r.kept)
+    dropped = Counter(r.reason for r in self.results if not r.kept)
+    faults = Counter((i, f.split(':')[0]) for r in self.results for i, fs in enumerate(r.rounds, 1) for f in fs)
+    return dict(problems=len(self.results), kept=sum(kept.values()), kept_in_round=dict(sorted(kept.items())),
+                dropped=sum(dropped.values()), dropped_by_reason=dict(dropped.most_common()),
+                faults_by_round={f'{i}:{k}': v for (i, k), v in sorted(faults.items())})
 
-    def solutions(self) -> list[Solution]:
-        "The kept templates as `Solution` records."
-        out = []
-        for r in (r for r in self.results if r.kept):
-            sol = parse_solution(r.text)
-            out.append(Solution(problem_id=r.problem_id, producer=self.teacher, text=r.text, answer=sol.answer,
-                                steps=[s.text for s in sol.steps], correct=True))
-        return out
+# %% ../nbs/10_templates.ipynb #dfce6ad2
+@patch
+def solutions(self: TemplateRun) -> list[Solution]:
+    "The kept templates as `Solution` records."
+    out = []
+    for r in (r for r in self.results if r.kept):
+        sol = parse_solution(r.text)
+        out.append(Solution(problem_id=r.problem_id, producer=self.teacher, text=r.text, answer=sol.answer,
+                            steps=[s.text for s in sol.steps], correct=True))
+    return out
 
-async def make_templates(problems: list[Problem], teacher: Chat, inspector: Chat | None = None, rounds: int = 3,
-                         solve_tries: int = 4, concurrency: int | None = None, progress: bool = True, **sampling) -> TemplateRun:
+# %% ../nbs/10_templates.ipynb #d8ff0931
+def _failed(p: Problem, e: Exception) -> TemplateResult:
+    logging.getLogger(__name__).warning('template for %s failed: %s', p.id, e)
+    return TemplateResult(p.id, False, reason=f'error: {type(e).__name__}: {e}')
+
+# %% ../nbs/10_templates.ipynb #5d255400
+async def make_templates(problems: list[Problem],  # the problems, with reference answers
+                         teacher: Chat,  # the teacher, who writes the templates
+                         inspector: Chat | None = None,  # the inspector model (None: format and answer checks only)
+                         rounds: int = 3,  # inspection rounds at most
+                         solve_tries: int = 4,  # samples drawn when there is no reference solution
+                         concurrency: int | None = None,  # problems at once (None: the teacher's setting)
+                         progress: bool = True,  # show a progress bar, and the statistics at the end
+                         **sampling,  # sampling settings for the teacher
+                        ) -> TemplateRun:  # the results and their statistics
     "Stage 1 over `problems`: a template for each, inspected over up to `rounds` rounds."
     if not problems: raise ValueError('make_templates: no problems given (is the dataset empty?)')
-    def failed(p, e):  # a bug or bad record: this problem is dropped, the run goes on
-        logging.getLogger(__name__).warning('template for %s failed: %s', p.id, e)
-        return TemplateResult(p.id, False, reason=f'error: {type(e).__name__}: {e}')
     results = await gather_bounded(lambda p: template_for(p, teacher, inspector, rounds, solve_tries, **sampling), problems,
-                                   concurrency or teacher.config.concurrency, 'templates', progress, failed)
+                                   concurrency or teacher.config.concurrency, 'templates', progress, _failed)
     run = TemplateRun(list(results), teacher.model_id, inspector.model_id if inspector else None, rounds)
     if progress: print(json.dumps(run.stats(), indent=1), file=sys.stderr)
     return run
 
 # %% ../nbs/10_templates.ipynb #aeedfd4c
-def sft_rows(problems: list[Problem], run: TemplateRun) -> list[dict]:
+def sft_rows(problems: list[Problem],  # the problems the run was made from
+             run: TemplateRun,  # Stage 1's results
+            ) -> list[dict]:  # TRL prompt/completion rows, with the problem's id, source and rounds
     "One TRL prompt/completion row per kept template, duplicates removed."
     by_id, seen, rows = {p.id: p for p in problems}, set(), []
     for r in run.results:
@@ -159,11 +208,17 @@ def sft_rows(problems: list[Problem], run: TemplateRun) -> list[dict]:
                          problem_id=p.id, source=p.source, rounds=r.n_rounds))
     return rows
 
-def in_validation(problem_id: str, fraction: float) -> bool:
+# %% ../nbs/10_templates.ipynb #d2cd63d2
+def in_validation(problem_id: str,  # the problem's id
+                  fraction: float,  # the share of problems held out
+                 ) -> bool:  # whether it is held out
     "Whether a problem falls in the validation split (a stable hash of its id)."
     return int(hashlib.sha256(problem_id.encode()).hexdigest()[:8], 16) / 0x100000000 < fraction
 
-def sft_dataset(rows: list[dict], val_fraction: float = 0.05):
+# %% ../nbs/10_templates.ipynb #a81d3e32
+def sft_dataset(rows: list[dict],  # the rows (`sft_rows`)
+                val_fraction: float = 0.05,  # the share of problems held out for validation
+               ):  # a `DatasetDict` with `train` and `validation`
     "A `DatasetDict` with `train` and `validation`, split by problem."
     from datasets import Dataset, DatasetDict
     if not rows: raise ValueError('no templates were kept: there is nothing to train on')
@@ -179,12 +234,9 @@ def _lengths(texts: list[str], tokenizer=None) -> dict:
     q = sorted(n)
     return dict(mean=round(statistics.mean(n), 1), median=statistics.median(n), p95=q[int(0.95 * (len(q) - 1))], max=q[-1])
 
-def save_sft(ds, out_dir, run: TemplateRun, tokenizer=None) -> Path:
-    "Write `ds` (parquet and JSONL per split) and its dataset card to `out_dir`."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    for split, d in ds.items():
-        d.to_parquet(str(out / f'{split}.parquet'))
-        d.to_json(str(out / f'{split}.jsonl'), lines=True, force_ascii=False)
+# %% ../nbs/10_templates.ipynb #c8cc150f
+def _sft_card(ds, run: TemplateRun, tokenizer=None) -> str:
+    "The dataset card of `ds`, made from `run`."
     unit = 'tokens' if tokenizer else 'whitespace words'
     all_rows = [r for d in ds.values() for r in d]
     st = run.stats()
@@ -200,5 +252,18 @@ def save_sft(ds, out_dir, run: TemplateRun, tokenizer=None) -> Path:
             f'## Lengths ({unit})', '',
             f"- prompt (user turn): {_lengths([r['prompt'][-1]['content'] for r in all_rows], tokenizer)}",
             f"- completion: {_lengths([r['completion'][0]['content'] for r in all_rows], tokenizer)}", '']
-    (out / 'README.md').write_text('\n'.join(card), encoding='utf-8')
+    return '\n'.join(card)
+
+# %% ../nbs/10_templates.ipynb #3541a287
+def save_sft(ds,  # the `DatasetDict` (`sft_dataset`)
+             out_dir,  # the folder to write to (made if missing)
+             run: TemplateRun,  # Stage 1's results, for the card
+             tokenizer=None,  # the student's tokenizer, to count lengths in tokens (None: whitespace words)
+            ) -> Path:  # the folder written
+    "Write `ds` (parquet and JSONL per split) and its dataset card to `out_dir`."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    for split, d in ds.items():
+        d.to_parquet(str(out / f'{split}.parquet'))
+        d.to_json(str(out / f'{split}.jsonl'), lines=True, force_ascii=False)
+    (out / 'README.md').write_text(_sft_card(ds, run, tokenizer), encoding='utf-8')
     return out

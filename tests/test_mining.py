@@ -92,3 +92,13 @@ def test_save_and_empty(run, tmp_path):
     out = save_pairs(run, tmp_path / 'pairs', val_fraction=0.3, teacher='t', student='s')
     assert (out / 'train.parquet').exists() and '"pairs": 8' in (out / 'README.md').read_text()
     with pytest.raises(ValueError, match='no problems given'): mine([], *[Chat(backend=FunctionBackend(student))] * 3)
+
+
+def test_a_raising_solution_is_recorded_and_the_run_goes_on():
+    class Down:  # an inspector whose every call raises, past the Chat's own error handling
+        model_id = 'down'
+        async def chat(self, *a, **k): raise RuntimeError('inspector down')
+    st = mine(PROBS, Chat(backend=FunctionBackend(student, 'student')), Chat(backend=FunctionBackend(teacher, 'teacher')), Down(),
+              n=1, progress=False).stats
+    assert st['traces_kept'] == 0 and st['traces_dropped'] == {'error: RuntimeError: inspector down': 8, 'format': 1}
+    assert st['pairs'] == 0 and st['pair_rules'] == {}
