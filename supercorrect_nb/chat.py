@@ -167,7 +167,10 @@ def run_sync(coro):  # the coroutine to run
 class FunctionBackend:
     "A backend that calls `fn(messages, n, sampling)`, which returns `n` texts (or a `Reply`); sync or async."
     supports_n = True
-    def __init__(self, fn: Callable, name: str | None = None):
+    def __init__(self,
+                 fn: Callable,  # `fn(messages, n, sampling)` -> `n` texts or a `Reply`
+                 name: str | None = None,  # the model id's name; None: the function's
+                ):
         self.fn, self.model_id = fn, f"function:{name or getattr(fn, '__name__', 'fn')}"
 
     def __repr__(self): return f'FunctionBackend({self.model_id!r})'
@@ -185,8 +188,13 @@ async def complete(self: FunctionBackend, messages: list[dict], n: int, s: Sampl
 class OpenAIBackend:
     "Any OpenAI-compatible chat-completions server, through the `openai` client."
     own_timeout = True  # the client times each request out itself
-    def __init__(self, model: str, base_url: str | None = None, api_key_env: str | None = None,
-                 timeout: float = 120.0, supports_n: bool = True):
+    def __init__(self,
+                 model: str,  # the model's name on the server
+                 base_url: str | None = None,  # the server's `/v1` URL; None: OpenAI
+                 api_key_env: str | None = None,  # the environment variable with the key
+                 timeout: float = 120.0,  # seconds for one request
+                 supports_n: bool = True,  # False for servers that reject `n`
+                ):
         self.model, self.base_url, self.api_key_env, self.timeout, self.supports_n = model, base_url, api_key_env, timeout, supports_n
         self.model_id = f'openai:{model}'
         self._client, self._loop = None, None
@@ -235,7 +243,7 @@ async def complete(self: OpenAIBackend, messages: list[dict], n: int, s: Samplin
 class LocalBackend:
     "Base of in-process backends: gathers concurrent requests into batches for `_generate`."
     supports_n = True
-    def __init__(self, batch_size: int = 16):
+    def __init__(self, batch_size: int = 16):  # sequences per `generate` call
         self.batch_size = batch_size
         self._queue, self._loop, self._runner = None, None, None
         self._lock = threading.Lock()  # one generate at a time, whichever loop asks
@@ -320,7 +328,12 @@ def weights_tag(model: str,  # a local model folder or a hub id
 # %% ../nbs/06_chat.ipynb #906ae80b
 class TransformersBackend(LocalBackend):
     "A transformers causal LM in this process."
-    def __init__(self, model: str, device: str | None = None, dtype: str | None = None, batch_size: int = 16):
+    def __init__(self,
+                 model: str,  # a local folder or a hub id
+                 device: str | None = None,  # 'cpu', 'cuda', ...; None: CUDA when there is one
+                 dtype: str | None = None,  # 'bfloat16', ...; None: the model's own
+                 batch_size: int = 16,  # sequences per `generate` call
+                ):
         super().__init__(batch_size)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -430,7 +443,7 @@ def make_backend(config: ChatConfig,  # the endpoint's settings
 # %% ../nbs/06_chat.ipynb #e8354803
 class ResponseStore:
     "Completions by key, in SQLite (WAL); `:memory:` for a throwaway one."
-    def __init__(self, path=':memory:'):
+    def __init__(self, path=':memory:'):  # the SQLite file, made with its folder if need be
         self.path = str(path)
         if self.path != ':memory:': Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -444,7 +457,9 @@ class ResponseStore:
 
 # %% ../nbs/06_chat.ipynb #82bfa660
 @patch
-def get_many(self: ResponseStore, keys: Sequence[str]) -> dict[str, tuple]:
+def get_many(self: ResponseStore,
+             keys: Sequence[str],  # keys from `request_key`
+            ) -> dict[str, tuple]:
     "`key -> (text, finish_reason, prompt_tokens, completion_tokens)` for the keys that are stored."
     if not keys: return {}
     with self._lock:
@@ -471,7 +486,13 @@ def __len__(self: ResponseStore):
 
 # %% ../nbs/06_chat.ipynb #644b77dd
 @patch
-def fail(self: ResponseStore, key: str, model: str, stage: str, request: str, reason: str):
+def fail(self: ResponseStore,
+         key: str,  # the sample's key
+         model: str,  # the backend's model id
+         stage: str,
+         request: str,  # the request, as JSON
+         reason: str,  # why it failed (redacted before it is written)
+        ):
     "Record a request that failed for good."
     with self._lock:
         self.db.execute('INSERT INTO failures VALUES (?,?,?,?,?,?)', (key, model, stage, request, redact(reason), time.time()))
@@ -496,7 +517,9 @@ def _responses(self: ResponseStore) -> tuple[list[str], list[tuple]]:
 
 # %% ../nbs/06_chat.ipynb #b85ad26c
 @patch
-def export_jsonl(self: ResponseStore, path) -> Path:
+def export_jsonl(self: ResponseStore,
+                 path,  # the JSON-lines file to write
+                ) -> Path:
     "Every stored completion (with its request) and every failure as JSON lines."
     path = Path(path)
     cols, rows = self._responses()
@@ -575,8 +598,13 @@ def text(self: ChatResult) -> str | None: return self.texts[0] if self.texts els
 # %% ../nbs/06_chat.ipynb #b879c7ac
 class Chat:
     "One interface to a model: store, retries, re-asks and accounting around a backend."
-    def __init__(self, config: ChatConfig | None = None, backend=None, store: ResponseStore | str | Path | None = None,
-                 stage: str = 'default', ledger: Ledger | None = None):
+    def __init__(self,
+                 config: ChatConfig | None = None,  # the endpoint; None: `backend`'s defaults
+                 backend=None,  # a backend; None: the one `config` names
+                 store: ResponseStore | str | Path | None = None,  # a store or its file; None: in memory
+                 stage: str = 'default',  # the ledger's stage for calls that name none
+                 ledger: Ledger | None = None,  # share one ledger between several `Chat`s
+                ):
         if config is None and backend is None: raise ValueError('give a ChatConfig or a backend')
         self.config = config or ChatConfig(model=getattr(backend, 'model_id', 'backend'), backend='openai')
         self.backend = backend or make_backend(self.config)
