@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
+from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict
 
 from .prompts import REASK_USER
@@ -27,9 +28,9 @@ from .records import Message
 
 # %% auto #0
 __all__ = ['ChatConfig', 'Sampling', 'as_messages', 'request_key', 'Reply', 'ChatError', 'classify', 'redact', 'api_key',
-           'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag', 'TransformersBackend',
-           'vllm_available', 'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger', 'ChatResult', 'Chat',
-           'run_sync', 'gather_bounded']
+           'run_sync', 'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag',
+           'TransformersBackend', 'vllm_available', 'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger',
+           'ChatResult', 'Chat', 'gather_bounded']
 
 # %% ../nbs/06_chat.ipynb #4b26fa80
 class ChatConfig(BaseModel):
@@ -56,13 +57,15 @@ class ChatConfig(BaseModel):
 @dataclass(frozen=True)
 class Sampling:
     "The sampling settings of a request."
-    temperature: float = 0.0
-    max_tokens: int = 1024
-    top_p: float = 1.0
-    stop: tuple[str, ...] = ()
-    seed: int | None = None
+    temperature: float = 0.0        # 0 is greedy decoding
+    max_tokens: int = 1024          # the longest completion
+    top_p: float = 1.0              # nucleus sampling's mass
+    stop: tuple[str, ...] = ()      # strings that end a completion (left out of it)
+    seed: int | None = None         # the sampler's seed, where the backend takes one
 
-def as_messages(messages) -> list[dict]:
+# %% ../nbs/06_chat.ipynb #945c474c
+def as_messages(messages,  # dicts with `role` and `content`, or `Message` records
+               ) -> list[dict]:  # plain `{'role', 'content'}` dicts
     "Messages as plain `{'role', 'content'}` dicts, from dicts or `Message` records."
     out = []
     for m in messages:
@@ -73,27 +76,34 @@ def as_messages(messages) -> list[dict]:
     if not out: raise ValueError('no messages')
     return out
 
-def request_key(model_id: str, messages: list[dict], s: Sampling, index: int) -> str:
+# %% ../nbs/06_chat.ipynb #8a8f6fbb
+def request_key(model_id: str,  # the backend's `model_id`
+                messages: list[dict],  # the request's messages, from `as_messages`
+                s: Sampling,  # its sampling settings
+                index: int,  # which sample of the request
+               ) -> str:  # a SHA-256 hex digest
     "The store key of sample `index` of a request."
     payload = [model_id, [[m['role'], m['content']] for m in messages], s.temperature, s.max_tokens, s.top_p,
                list(s.stop), s.seed, index]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(',', ':')).encode()).hexdigest()
 
-# %% ../nbs/06_chat.ipynb #945c474c
+# %% ../nbs/06_chat.ipynb #09263e24
 @dataclass
 class Reply:
     "What a backend returns for one request."
-    texts: list[str]
-    finish_reasons: list[str | None]
+    texts: list[str]                    # one text per sample
+    finish_reasons: list[str | None]    # 'stop', 'length', ... per sample
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+# %% ../nbs/06_chat.ipynb #241cfb40
 class ChatError(Exception):
     "A failed request: `retryable` says whether asking again may help."
     def __init__(self, reason: str, retryable: bool = False, retry_after: float | None = None):
         super().__init__(reason)
         self.reason, self.retryable, self.retry_after = reason, retryable, retry_after
 
+# %% ../nbs/06_chat.ipynb #328e630a
 def _retry_after(headers) -> float | None:
     if headers is None: return None
     try:
@@ -102,9 +112,9 @@ def _retry_after(headers) -> float | None:
     except (TypeError, ValueError): return None
     return None
 
-def classify(e: BaseException) -> ChatError:
-    "A `ChatError` for any exception a backend raised."
-    if isinstance(e, ChatError): return e
+# %% ../nbs/06_chat.ipynb #07ac695d
+def _openai_error(e: BaseException) -> ChatError | None:
+    "The `ChatError` for an exception of the `openai` client; None for any other (or without `openai`)."
     name = type(e).__name__
     try: import openai
     except ImportError: openai = None
@@ -115,6 +125,15 @@ def classify(e: BaseException) -> ChatError:
             return ChatError(f'HTTP {status} ({name})', retry, _retry_after(getattr(e.response, 'headers', None)))
         if isinstance(e, (openai.APITimeoutError, openai.APIConnectionError)): return ChatError(name, True)
         if isinstance(e, openai.APIResponseValidationError): return ChatError(f'malformed reply ({name})', True)
+    return None
+
+# %% ../nbs/06_chat.ipynb #a39683de
+def classify(e: BaseException,  # what a backend raised
+            ) -> ChatError:  # the fault, retryable or not
+    "A `ChatError` for any exception a backend raised."
+    if isinstance(e, ChatError): return e
+    if (err := _openai_error(e)) is not None: return err
+    name = type(e).__name__
     if isinstance(e, (asyncio.TimeoutError, TimeoutError)): return ChatError('timeout', True)
     if isinstance(e, (ConnectionError, json.JSONDecodeError)): return ChatError(f'{name}', True)
     return ChatError(f'{name}: {e}', False)
@@ -122,78 +141,109 @@ def classify(e: BaseException) -> ChatError:
 # %% ../nbs/06_chat.ipynb #acb56203
 _SECRET_ENVS: set[str] = set()
 
-def redact(text: str) -> str:
+def redact(text: str,  # a reason, a log line
+          ) -> str:  # the text with no key in it
     "`text` with the value of every API-key variable in use replaced by `***`."
     for name in _SECRET_ENVS:
         if (v := os.environ.get(name)) and len(v) >= 4: text = text.replace(v, '***')
     return text
 
-def api_key(env: str | None) -> str | None:
+# %% ../nbs/06_chat.ipynb #52fea190
+def api_key(env: str | None,  # the name of the environment variable
+           ) -> str | None:  # its value, if set
     "The key in environment variable `env` (remembered as a secret to redact)."
     if not env: return None
     _SECRET_ENVS.add(env)
     return os.environ.get(env)
 
+# %% ../nbs/06_chat.ipynb #e74d170a
+def run_sync(coro):  # the coroutine to run
+    "Run a coroutine to its end, also from inside a running event loop (Jupyter)."
+    try: asyncio.get_running_loop()
+    except RuntimeError: return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
+
 # %% ../nbs/06_chat.ipynb #f02a3255
 class FunctionBackend:
     "A backend that calls `fn(messages, n, sampling)`, which returns `n` texts (or a `Reply`); sync or async."
     supports_n = True
-    def __init__(self, fn: Callable, name: str | None = None):
+    def __init__(self,
+                 fn: Callable,  # `fn(messages, n, sampling)` -> `n` texts or a `Reply`
+                 name: str | None = None,  # the model id's name; None: the function's
+                ):
         self.fn, self.model_id = fn, f"function:{name or getattr(fn, '__name__', 'fn')}"
-
-    async def complete(self, messages: list[dict], n: int, s: Sampling) -> Reply:
-        out = self.fn(messages, n, s)
-        if asyncio.iscoroutine(out): out = await out
-        if isinstance(out, Reply): return out
-        return Reply(list(out), ['stop'] * len(out), sum(len(m['content'].split()) for m in messages),
-                     sum(len(t.split()) for t in out))
 
     def __repr__(self): return f'FunctionBackend({self.model_id!r})'
 
 # %% ../nbs/06_chat.ipynb #1ad50c8a
+@patch
+async def complete(self: FunctionBackend, messages: list[dict], n: int, s: Sampling) -> Reply:
+    out = self.fn(messages, n, s)
+    if asyncio.iscoroutine(out): out = await out
+    if isinstance(out, Reply): return out
+    return Reply(list(out), ['stop'] * len(out), sum(len(m['content'].split()) for m in messages),
+                 sum(len(t.split()) for t in out))
+
+# %% ../nbs/06_chat.ipynb #03e52eac
 class OpenAIBackend:
     "Any OpenAI-compatible chat-completions server, through the `openai` client."
     own_timeout = True  # the client times each request out itself
-    def __init__(self, model: str, base_url: str | None = None, api_key_env: str | None = None,
-                 timeout: float = 120.0, supports_n: bool = True):
+    def __init__(self,
+                 model: str,  # the model's name on the server
+                 base_url: str | None = None,  # the server's `/v1` URL; None: OpenAI
+                 api_key_env: str | None = None,  # the environment variable with the key
+                 timeout: float = 120.0,  # seconds for one request
+                 supports_n: bool = True,  # False for servers that reject `n`
+                ):
         self.model, self.base_url, self.api_key_env, self.timeout, self.supports_n = model, base_url, api_key_env, timeout, supports_n
         self.model_id = f'openai:{model}'
         self._client, self._loop = None, None
 
-    def client(self):
-        "The `AsyncOpenAI` client for the running event loop."
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            import openai
-            self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=api_key(self.api_key_env) or 'EMPTY',
-                                              timeout=self.timeout, max_retries=0)
-            self._loop = loop
-        return self._client
-
-    async def complete(self, messages: list[dict], n: int, s: Sampling) -> Reply:
-        kw = dict(model=self.model, messages=messages, temperature=s.temperature, max_tokens=s.max_tokens)
-        if n != 1: kw['n'] = n
-        if s.top_p != 1.0: kw['top_p'] = s.top_p
-        if s.stop: kw['stop'] = list(s.stop)
-        if s.seed is not None: kw['seed'] = s.seed
-        r = await self.client().chat.completions.create(**kw)
-        if not getattr(r, 'choices', None): raise ChatError('reply without choices', True)
-        u = r.usage
-        return Reply([c.message.content or '' for c in r.choices], [c.finish_reason for c in r.choices],
-                     getattr(u, 'prompt_tokens', 0) or 0, getattr(u, 'completion_tokens', 0) or 0)
-
-    async def aclose(self):
-        "Close the client of the running loop."
-        if self._client is not None and self._loop is asyncio.get_running_loop(): await self._client.close()
-        self._client = self._loop = None
-
     def __repr__(self): return f'OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, key from ${self.api_key_env})'
 
-# %% ../nbs/06_chat.ipynb #03e52eac
+# %% ../nbs/06_chat.ipynb #82d43cd2
+@patch
+def client(self: OpenAIBackend):
+    "The `AsyncOpenAI` client for the running event loop."
+    loop = asyncio.get_running_loop()
+    if self._client is None or self._loop is not loop:
+        import openai
+        self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=api_key(self.api_key_env) or 'EMPTY',
+                                          timeout=self.timeout, max_retries=0)
+        self._loop = loop
+    return self._client
+
+# %% ../nbs/06_chat.ipynb #21666681
+def _request_kw(model: str, messages: list[dict], n: int, s: Sampling) -> dict:
+    "The keyword arguments of `chat.completions.create` for a request."
+    kw = dict(model=model, messages=messages, temperature=s.temperature, max_tokens=s.max_tokens)
+    if n != 1: kw['n'] = n
+    if s.top_p != 1.0: kw['top_p'] = s.top_p
+    if s.stop: kw['stop'] = list(s.stop)
+    if s.seed is not None: kw['seed'] = s.seed
+    return kw
+
+# %% ../nbs/06_chat.ipynb #4d1ff79d
+@patch
+async def aclose(self: OpenAIBackend):
+    "Close the client of the running loop."
+    if self._client is not None and self._loop is asyncio.get_running_loop(): await self._client.close()
+    self._client = self._loop = None
+
+# %% ../nbs/06_chat.ipynb #4cb9f240
+@patch
+async def complete(self: OpenAIBackend, messages: list[dict], n: int, s: Sampling) -> Reply:
+    r = await self.client().chat.completions.create(**_request_kw(self.model, messages, n, s))
+    if not getattr(r, 'choices', None): raise ChatError('reply without choices', True)
+    u = r.usage
+    return Reply([c.message.content or '' for c in r.choices], [c.finish_reason for c in r.choices],
+                 getattr(u, 'prompt_tokens', 0) or 0, getattr(u, 'completion_tokens', 0) or 0)
+
+# %% ../nbs/06_chat.ipynb #43b6fa8b
 class LocalBackend:
     "Base of in-process backends: gathers concurrent requests into batches for `_generate`."
     supports_n = True
-    def __init__(self, batch_size: int = 16):
+    def __init__(self, batch_size: int = 16):  # sequences per `generate` call
         self.batch_size = batch_size
         self._queue, self._loop, self._runner = None, None, None
         self._lock = threading.Lock()  # one generate at a time, whichever loop asks
@@ -201,58 +251,89 @@ class LocalBackend:
     def _generate(self, prompts: list[tuple[list[dict], int]], s: Sampling) -> list[Reply]:
         raise NotImplementedError
 
-    async def complete(self, messages: list[dict], n: int, s: Sampling) -> Reply:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._queue, self._loop = asyncio.Queue(), loop
-            self._runner = loop.create_task(self._run())
-        fut = loop.create_future()
-        self._queue.put_nowait((messages, n, s, fut))
-        return await fut
+# %% ../nbs/06_chat.ipynb #3db6c0a6
+@patch
+async def _waiting(self: LocalBackend) -> list[tuple]:
+    "The next request on the queue and every request that arrives with it."
+    items = [await self._queue.get()]
+    await asyncio.sleep(0.002)  # let the requests sent together arrive
+    while not self._queue.empty(): items.append(self._queue.get_nowait())
+    return items
 
-    async def _run(self):
-        while True:
-            items = [await self._queue.get()]
-            await asyncio.sleep(0.002)  # let the requests sent together arrive
-            while not self._queue.empty(): items.append(self._queue.get_nowait())
-            groups: dict[Sampling, list] = {}
-            for it in items: groups.setdefault(it[2], []).append(it)
-            for s, group in groups.items():
-                for j in range(0, len(group), max(1, self.batch_size)):
-                    chunk = [it for it in group[j:j + max(1, self.batch_size)] if not it[3].done()]
-                    if not chunk: continue
-                    try:
-                        replies = await asyncio.to_thread(self._locked_generate, [(m, n) for m, n, _, _ in chunk], s)
-                        for it, r in zip(chunk, replies):
-                            if not it[3].done(): it[3].set_result(r)
-                    except Exception as e:
-                        for it in chunk:
-                            if not it[3].done(): it[3].set_exception(e)
+# %% ../nbs/06_chat.ipynb #4406147b
+@patch
+def _locked_generate(self: LocalBackend, prompts, s):
+    with self._lock: return self._generate(prompts, s)
 
-    async def aclose(self):
-        "Stop the batching task of the running loop."
-        if self._runner is not None and self._loop is asyncio.get_running_loop(): self._runner.cancel()
-        self._queue = self._loop = self._runner = None
+# %% ../nbs/06_chat.ipynb #4b67d4c7
+@patch
+async def _serve_chunk(self: LocalBackend, chunk: list[tuple], s: Sampling):
+    "Generate the replies of `chunk` (requests with sampling `s`) and settle their futures."
+    try:
+        replies = await asyncio.to_thread(self._locked_generate, [(m, n) for m, n, _, _ in chunk], s)
+        for it, r in zip(chunk, replies):
+            if not it[3].done(): it[3].set_result(r)
+    except Exception as e:
+        for it in chunk:
+            if not it[3].done(): it[3].set_exception(e)
 
-    def _locked_generate(self, prompts, s):
-        with self._lock: return self._generate(prompts, s)
+# %% ../nbs/06_chat.ipynb #217a456d
+@patch
+async def _run(self: LocalBackend):
+    while True:
+        items = await self._waiting()
+        groups: dict[Sampling, list] = {}
+        for it in items: groups.setdefault(it[2], []).append(it)
+        for s, group in groups.items():
+            for j in range(0, len(group), max(1, self.batch_size)):
+                chunk = [it for it in group[j:j + max(1, self.batch_size)] if not it[3].done()]
+                if not chunk: continue
+                await self._serve_chunk(chunk, s)
 
-# %% ../nbs/06_chat.ipynb #ee591290
-def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+# %% ../nbs/06_chat.ipynb #4e5252bb
+@patch
+async def aclose(self: LocalBackend):
+    "Stop the batching task of the running loop."
+    if self._runner is not None and self._loop is asyncio.get_running_loop(): self._runner.cancel()
+    self._queue = self._loop = self._runner = None
+
+# %% ../nbs/06_chat.ipynb #951f3e28
+@patch
+async def complete(self: LocalBackend, messages: list[dict], n: int, s: Sampling) -> Reply:
+    loop = asyncio.get_running_loop()
+    if self._loop is not loop:
+        self._queue, self._loop = asyncio.Queue(), loop
+        self._runner = loop.create_task(self._run())
+    fut = loop.create_future()
+    self._queue.put_nowait((messages, n, s, fut))
+    return await fut
+
+# %% ../nbs/06_chat.ipynb #539017a4
+def cut_at_stop(text: str,  # a completion
+                stop: Sequence[str],  # the stop strings
+               ) -> tuple[str, bool]:  # the text before the first stop string, and whether there was one
     "`text` up to the first stop string, and whether one was found."
     hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return (text[:min(hits)], True) if hits else (text, False)
 
-def weights_tag(model: str) -> str:
+# %% ../nbs/06_chat.ipynb #ee591290
+def weights_tag(model: str,  # a local model folder or a hub id
+               ) -> str:  # '@' and 12 hex digits, or ''
     "For a local model folder, `@` and a short hash of its weight files' names, sizes and times; '' for a hub id."
     files = sorted(f for pat in ('*.safetensors', '*.bin') for f in Path(model).glob(pat)) if Path(model).is_dir() else []
     if not files: return ''
     sig = '|'.join(f'{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}' for f in files)
     return '@' + hashlib.sha256(sig.encode()).hexdigest()[:12]
 
+# %% ../nbs/06_chat.ipynb #906ae80b
 class TransformersBackend(LocalBackend):
     "A transformers causal LM in this process."
-    def __init__(self, model: str, device: str | None = None, dtype: str | None = None, batch_size: int = 16):
+    def __init__(self,
+                 model: str,  # a local folder or a hub id
+                 device: str | None = None,  # 'cpu', 'cuda', ...; None: CUDA when there is one
+                 dtype: str | None = None,  # 'bfloat16', ...; None: the model's own
+                 batch_size: int = 16,  # sequences per `generate` call
+                ):
         super().__init__(batch_size)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -263,45 +344,69 @@ class TransformersBackend(LocalBackend):
         kw = {'dtype': getattr(torch, dtype)} if dtype else {}
         self.model = AutoModelForCausalLM.from_pretrained(model, **kw).to(self.device).eval()
 
-    def prompt_text(self, messages: list[dict]) -> str:
-        "The prompt string for `messages`: the chat template, or a plain layout without one."
-        if self.tok.chat_template: return self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return ''.join(f"{m['role']}: {m['content']}\n" for m in messages) + 'assistant: '
-
-    def _generate(self, prompts, s: Sampling) -> list[Reply]:
-        import torch
-        texts = [self.prompt_text(m) for m, n in prompts for _ in range(n)]
-        enc = self.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(self.device)
-        kw = dict(max_new_tokens=s.max_tokens, do_sample=s.temperature > 0, pad_token_id=self.tok.pad_token_id)
-        if s.temperature > 0: kw.update(temperature=s.temperature, top_p=s.top_p)
-        if s.stop: kw.update(stop_strings=list(s.stop), tokenizer=self.tok)
-        if s.seed is not None: torch.manual_seed(s.seed)
-        with torch.inference_mode(): out = self.model.generate(**enc, **kw)
-        new = out[:, enc['input_ids'].shape[1]:].tolist()
-        ends = {self.tok.eos_token_id, self.tok.pad_token_id} | set(self.model.generation_config.eos_token_id
-                if isinstance(self.model.generation_config.eos_token_id, list) else [self.model.generation_config.eos_token_id])
-        prompt_lens = enc['attention_mask'].sum(1).tolist()
-        replies, row = [], 0
-        for m, n in prompts:
-            r = Reply([], [], prompt_lens[row], 0)
-            for ids in new[row:row + n]:
-                end = next((i for i, t in enumerate(ids) if t in ends), None)
-                ids = ids if end is None else ids[:end]
-                text, stopped = cut_at_stop(self.tok.decode(ids, skip_special_tokens=True), s.stop)
-                r.texts.append(text)
-                r.finish_reasons.append('stop' if end is not None or stopped else 'length')
-                r.completion_tokens += len(ids)
-            replies.append(r); row += n
-        return replies
-
     def __repr__(self): return f'TransformersBackend({self.model_id!r}, device={self.device!r})'
 
-# %% ../nbs/06_chat.ipynb #906ae80b
+# %% ../nbs/06_chat.ipynb #6e385ba1
+@patch
+def prompt_text(self: TransformersBackend, messages: list[dict]) -> str:
+    "The prompt string for `messages`: the chat template, or a plain layout without one."
+    if self.tok.chat_template: return self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    return ''.join(f"{m['role']}: {m['content']}\n" for m in messages) + 'assistant: '
+
+# %% ../nbs/06_chat.ipynb #201ae6ff
+@patch
+def _generate_kw(self: TransformersBackend, s: Sampling) -> dict:
+    "The keyword arguments of `generate` for sampling settings `s`."
+    kw = dict(max_new_tokens=s.max_tokens, do_sample=s.temperature > 0, pad_token_id=self.tok.pad_token_id)
+    if s.temperature > 0: kw.update(temperature=s.temperature, top_p=s.top_p)
+    if s.stop: kw.update(stop_strings=list(s.stop), tokenizer=self.tok)
+    return kw
+
+# %% ../nbs/06_chat.ipynb #8590c8dd
+@patch
+def _end_ids(self: TransformersBackend) -> set:
+    "The token ids that end a completion: the tokenizer's end and padding, and the model's ends."
+    return {self.tok.eos_token_id, self.tok.pad_token_id} | set(self.model.generation_config.eos_token_id
+            if isinstance(self.model.generation_config.eos_token_id, list) else [self.model.generation_config.eos_token_id])
+
+# %% ../nbs/06_chat.ipynb #683a84ef
+@patch
+def _reply(self: TransformersBackend, rows: list[list[int]], prompt_tokens: int, ends: set, stop) -> Reply:
+    "The `Reply` of one prompt from its generated rows of token ids."
+    r = Reply([], [], prompt_tokens, 0)
+    for ids in rows:
+        end = next((i for i, t in enumerate(ids) if t in ends), None)
+        ids = ids if end is None else ids[:end]
+        text, stopped = cut_at_stop(self.tok.decode(ids, skip_special_tokens=True), stop)
+        r.texts.append(text)
+        r.finish_reasons.append('stop' if end is not None or stopped else 'length')
+        r.completion_tokens += len(ids)
+    return r
+
+# %% ../nbs/06_chat.ipynb #1564e468
+@patch
+def _generate(self: TransformersBackend, prompts, s: Sampling) -> list[Reply]:
+    import torch
+    texts = [self.prompt_text(m) for m, n in prompts for _ in range(n)]
+    enc = self.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(self.device)
+    kw = self._generate_kw(s)
+    if s.seed is not None: torch.manual_seed(s.seed)
+    with torch.inference_mode(): out = self.model.generate(**enc, **kw)
+    new = out[:, enc['input_ids'].shape[1]:].tolist()
+    ends = self._end_ids()
+    prompt_lens = enc['attention_mask'].sum(1).tolist()
+    replies, row = [], 0
+    for m, n in prompts:
+        replies.append(self._reply(new[row:row + n], prompt_lens[row], ends, s.stop)); row += n
+    return replies
+
+# %% ../nbs/06_chat.ipynb #db7a31be
 def vllm_available() -> bool:
     "Whether vLLM can be imported here."
     import importlib.util
     return importlib.util.find_spec('vllm') is not None
 
+# %% ../nbs/06_chat.ipynb #482ec080
 class VLLMBackend(LocalBackend):
     "The vLLM offline engine (needs `vllm` and a GPU)."
     def __init__(self, model: str, dtype: str | None = None, batch_size: int = 256, **engine_kw):
@@ -310,18 +415,21 @@ class VLLMBackend(LocalBackend):
         self.model_id = f'vllm:{model}'
         self.llm = LLM(model=model, dtype=dtype or 'auto', **engine_kw)
 
-    def _generate(self, prompts, s: Sampling) -> list[Reply]:
-        from vllm import SamplingParams
-        params = [SamplingParams(n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
-                                 stop=list(s.stop) or None, seed=s.seed) for _, n in prompts]
-        outs = self.llm.chat([m for m, _ in prompts], params, use_tqdm=False)
-        return [Reply([c.text for c in o.outputs], [c.finish_reason for c in o.outputs], len(o.prompt_token_ids or []),
-                      sum(len(c.token_ids) for c in o.outputs)) for o in outs]
-
     def __repr__(self): return f'VLLMBackend({self.model_id!r})'
 
+# %% ../nbs/06_chat.ipynb #b7e85c51
+@patch
+def _generate(self: VLLMBackend, prompts, s: Sampling) -> list[Reply]:
+    from vllm import SamplingParams
+    params = [SamplingParams(n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
+                             stop=list(s.stop) or None, seed=s.seed) for _, n in prompts]
+    outs = self.llm.chat([m for m, _ in prompts], params, use_tqdm=False)
+    return [Reply([c.text for c in o.outputs], [c.finish_reason for c in o.outputs], len(o.prompt_token_ids or []),
+                  sum(len(c.token_ids) for c in o.outputs)) for o in outs]
+
 # %% ../nbs/06_chat.ipynb #1c872e29
-def make_backend(config: ChatConfig):
+def make_backend(config: ChatConfig,  # the endpoint's settings
+                ):  # a backend: `OpenAIBackend`, `TransformersBackend` or `VLLMBackend`
     "The backend for `config`."
     if config.backend == 'openai':
         return OpenAIBackend(config.model, config.base_url, config.api_key_env, config.timeout, config.supports_n)
@@ -335,7 +443,7 @@ def make_backend(config: ChatConfig):
 # %% ../nbs/06_chat.ipynb #e8354803
 class ResponseStore:
     "Completions by key, in SQLite (WAL); `:memory:` for a throwaway one."
-    def __init__(self, path=':memory:'):
+    def __init__(self, path=':memory:'):  # the SQLite file, made with its folder if need be
         self.path = str(path)
         if self.path != ':memory:': Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -347,89 +455,125 @@ class ResponseStore:
         self.db.execute('CREATE TABLE IF NOT EXISTS failures (key TEXT, model TEXT, stage TEXT, request TEXT, reason TEXT, created REAL)')
         self._lock = threading.Lock()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, tuple]:
-        "`key -> (text, finish_reason, prompt_tokens, completion_tokens)` for the keys that are stored."
-        if not keys: return {}
-        with self._lock:
-            rows = self.db.execute(f'SELECT key, text, finish_reason, prompt_tokens, completion_tokens FROM responses '
-                                   f'WHERE key IN ({",".join("?" * len(keys))})', list(keys)).fetchall()
-        return {r[0]: r[1:] for r in rows}
+# %% ../nbs/06_chat.ipynb #82bfa660
+@patch
+def get_many(self: ResponseStore,
+             keys: Sequence[str],  # keys from `request_key`
+            ) -> dict[str, tuple]:
+    "`key -> (text, finish_reason, prompt_tokens, completion_tokens)` for the keys that are stored."
+    if not keys: return {}
+    with self._lock:
+        rows = self.db.execute(f'SELECT key, text, finish_reason, prompt_tokens, completion_tokens FROM responses '
+                               f'WHERE key IN ({",".join("?" * len(keys))})', list(keys)).fetchall()
+    return {r[0]: r[1:] for r in rows}
 
-    def put_many(self, rows: Sequence[tuple]):
-        "Store `(key, model, stage, sample, request_json, text, finish_reason, prompt_tokens, completion_tokens)` rows, in one commit."
-        now, sql = time.time(), 'INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)'
-        with self._lock:
-            if len(rows) == 1: self.db.execute(sql, (*rows[0], now))  # autocommit: one statement, one commit
-            else:
-                self.db.execute('BEGIN')
-                self.db.executemany(sql, [(*r, now) for r in rows])
-                self.db.execute('COMMIT')
+# %% ../nbs/06_chat.ipynb #2a1fd817
+@patch
+def put_many(self: ResponseStore, rows: Sequence[tuple]):
+    "Store `(key, model, stage, sample, request_json, text, finish_reason, prompt_tokens, completion_tokens)` rows, in one commit."
+    now, sql = time.time(), 'INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)'
+    with self._lock:
+        if len(rows) == 1: self.db.execute(sql, (*rows[0], now))  # autocommit: one statement, one commit
+        else:
+            self.db.execute('BEGIN')
+            self.db.executemany(sql, [(*r, now) for r in rows])
+            self.db.execute('COMMIT')
 
-    def fail(self, key: str, model: str, stage: str, request: str, reason: str):
-        "Record a request that failed for good."
-        with self._lock:
-            self.db.execute('INSERT INTO failures VALUES (?,?,?,?,?,?)', (key, model, stage, request, redact(reason), time.time()))
+# %% ../nbs/06_chat.ipynb #3e76989b
+@patch
+def __len__(self: ResponseStore):
+    with self._lock: return self.db.execute('SELECT COUNT(*) FROM responses').fetchone()[0]
 
-    def __len__(self):
-        with self._lock: return self.db.execute('SELECT COUNT(*) FROM responses').fetchone()[0]
+# %% ../nbs/06_chat.ipynb #644b77dd
+@patch
+def fail(self: ResponseStore,
+         key: str,  # the sample's key
+         model: str,  # the backend's model id
+         stage: str,
+         request: str,  # the request, as JSON
+         reason: str,  # why it failed (redacted before it is written)
+        ):
+    "Record a request that failed for good."
+    with self._lock:
+        self.db.execute('INSERT INTO failures VALUES (?,?,?,?,?,?)', (key, model, stage, request, redact(reason), time.time()))
 
-    def failures(self) -> list[dict]:
-        "Every recorded failure."
-        with self._lock:
-            rows = self.db.execute('SELECT key, model, stage, reason, created FROM failures').fetchall()
-        return [dict(zip(('key', 'model', 'stage', 'reason', 'created'), r)) for r in rows]
+# %% ../nbs/06_chat.ipynb #fee83d37
+@patch
+def failures(self: ResponseStore) -> list[dict]:
+    "Every recorded failure."
+    with self._lock:
+        rows = self.db.execute('SELECT key, model, stage, reason, created FROM failures').fetchall()
+    return [dict(zip(('key', 'model', 'stage', 'reason', 'created'), r)) for r in rows]
 
-    def export_jsonl(self, path) -> Path:
-        "Every stored completion (with its request) and every failure as JSON lines."
-        path = Path(path)
-        with self._lock:
-            cur = self.db.execute('SELECT * FROM responses ORDER BY created')
-            cols = [c[0] for c in cur.description]
-            rows = cur.fetchall()
-        with open(path, 'w', encoding='utf-8') as f:
-            for r in rows:
-                d = dict(zip(cols, r)); d['request'] = json.loads(d['request'])
-                f.write(json.dumps(d, ensure_ascii=False) + '\n')
-            for d in self.failures(): f.write(json.dumps({'failure': d}, ensure_ascii=False) + '\n')
-        return path
+# %% ../nbs/06_chat.ipynb #7c1c35f8
+@patch
+def _responses(self: ResponseStore) -> tuple[list[str], list[tuple]]:
+    "The columns and the rows of the responses table, oldest first."
+    with self._lock:
+        cur = self.db.execute('SELECT * FROM responses ORDER BY created')
+        cols = [c[0] for c in cur.description]
+        rows = cur.fetchall()
+    return cols, rows
 
-    def close(self):
-        with self._lock: self.db.close()
+# %% ../nbs/06_chat.ipynb #b85ad26c
+@patch
+def export_jsonl(self: ResponseStore,
+                 path,  # the JSON-lines file to write
+                ) -> Path:
+    "Every stored completion (with its request) and every failure as JSON lines."
+    path = Path(path)
+    cols, rows = self._responses()
+    with open(path, 'w', encoding='utf-8') as f:
+        for r in rows:
+            d = dict(zip(cols, r)); d['request'] = json.loads(d['request'])
+            f.write(json.dumps(d, ensure_ascii=False) + '\n')
+        for d in self.failures(): f.write(json.dumps({'failure': d}, ensure_ascii=False) + '\n')
+    return path
+
+# %% ../nbs/06_chat.ipynb #3c4c2cea
+@patch
+def close(self: ResponseStore):
+    with self._lock: self.db.close()
 
 # %% ../nbs/06_chat.ipynb #7ce0baf5
 @dataclass
 class Tally:
     "Counts for one stage and model."
-    calls: int = 0
-    samples: int = 0
-    cached: int = 0
+    calls: int = 0              # requests the backend answered
+    samples: int = 0            # samples asked for
+    cached: int = 0             # samples that came from the store
     retries: int = 0
-    failures: int = 0
-    reasks: int = 0
+    failures: int = 0           # requests or items that failed for good
+    reasks: int = 0             # re-asks after a parser's rejection
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost: float = 0.0
+    cost: float = 0.0           # USD
 
+# %% ../nbs/06_chat.ipynb #8686feb4
 class Ledger:
     "Tallies per (stage, model)."
     def __init__(self): self.tallies: dict[tuple[str, str], Tally] = {}
     def __getitem__(self, key: tuple[str, str]) -> Tally: return self.tallies.setdefault(key, Tally())
 
-    def total(self) -> Tally:
-        "All tallies added up."
-        t = Tally()
-        for v in self.tallies.values():
-            for f in t.__dataclass_fields__: setattr(t, f, getattr(t, f) + getattr(v, f))
-        return t
+# %% ../nbs/06_chat.ipynb #f82fd175
+@patch
+def total(self: Ledger) -> Tally:
+    "All tallies added up."
+    t = Tally()
+    for v in self.tallies.values():
+        for f in t.__dataclass_fields__: setattr(t, f, getattr(t, f) + getattr(v, f))
+    return t
 
-    def summary(self) -> str:
-        "A table of the tallies."
-        head = f"{'stage':<14}{'model':<34}{'calls':>7}{'stored':>8}{'retry':>7}{'fail':>6}{'reask':>7}{'tok in':>10}{'tok out':>10}{'cost $':>10}"
-        lines = [head]
-        for (stage, model), t in sorted(self.tallies.items()):
-            lines.append(f'{stage[:13]:<14}{model[-33:]:<34}{t.calls:>7}{t.cached:>8}{t.retries:>7}{t.failures:>6}{t.reasks:>7}'
-                         f'{t.prompt_tokens:>10}{t.completion_tokens:>10}{t.cost:>10.4f}')
-        return '\n'.join(lines)
+# %% ../nbs/06_chat.ipynb #d8675638
+@patch
+def summary(self: Ledger) -> str:
+    "A table of the tallies."
+    head = f"{'stage':<14}{'model':<34}{'calls':>7}{'stored':>8}{'retry':>7}{'fail':>6}{'reask':>7}{'tok in':>10}{'tok out':>10}{'cost $':>10}"
+    lines = [head]
+    for (stage, model), t in sorted(self.tallies.items()):
+        lines.append(f'{stage[:13]:<14}{model[-33:]:<34}{t.calls:>7}{t.cached:>8}{t.retries:>7}{t.failures:>6}{t.reasks:>7}'
+                     f'{t.prompt_tokens:>10}{t.completion_tokens:>10}{t.cost:>10.4f}')
+    return '\n'.join(lines)
 
 # %% ../nbs/06_chat.ipynb #7e6e77ef
 @dataclass
@@ -444,24 +588,23 @@ class ChatResult:
     parsed: list | None = None
     reasks: int = 0
 
-    @property
-    def ok(self) -> bool: return self.error is None and all(t is not None for t in self.texts)
-    @property
-    def text(self) -> str | None: return self.texts[0] if self.texts else None
+# %% ../nbs/06_chat.ipynb #596d007a
+@patch(as_prop=True)
+def ok(self: ChatResult) -> bool: return self.error is None and all(t is not None for t in self.texts)
+
+@patch(as_prop=True)
+def text(self: ChatResult) -> str | None: return self.texts[0] if self.texts else None
 
 # %% ../nbs/06_chat.ipynb #b879c7ac
-def _parse(parse: Callable, text: str) -> tuple[Any, str | None]:
-    "Parse `text`; returns (value, None) or (value, reason) when the parser rejects it."
-    try: value = parse(text)
-    except (ValueError, TypeError, KeyError) as e: return None, f'{type(e).__name__}: {e}'
-    if getattr(value, 'ok', True) is False or value is None:
-        return value, str(getattr(value, 'reason', 'the parser rejected it'))
-    return value, None
-
 class Chat:
     "One interface to a model: store, retries, re-asks and accounting around a backend."
-    def __init__(self, config: ChatConfig | None = None, backend=None, store: ResponseStore | str | Path | None = None,
-                 stage: str = 'default', ledger: Ledger | None = None):
+    def __init__(self,
+                 config: ChatConfig | None = None,  # the endpoint; None: `backend`'s defaults
+                 backend=None,  # a backend; None: the one `config` names
+                 store: ResponseStore | str | Path | None = None,  # a store or its file; None: in memory
+                 stage: str = 'default',  # the ledger's stage for calls that name none
+                 ledger: Ledger | None = None,  # share one ledger between several `Chat`s
+                ):
         if config is None and backend is None: raise ValueError('give a ChatConfig or a backend')
         self.config = config or ChatConfig(model=getattr(backend, 'model_id', 'backend'), backend='openai')
         self.backend = backend or make_backend(self.config)
@@ -473,145 +616,257 @@ class Chat:
 
     def __repr__(self): return f'Chat({self.backend!r}, store={self.store.path!r}, stage={self.stage!r})'
 
-    async def _call(self, messages: list[dict], n: int, s: Sampling, tally: Tally) -> Reply:
-        "One backend request, retried on retryable faults."
-        cfg = self.config
-        for attempt in range(cfg.max_retries + 1):
-            try:
-                call = self.backend.complete(messages, n, s)
-                r = await (call if getattr(self.backend, 'own_timeout', False) else asyncio.wait_for(call, cfg.timeout))
-                tally.calls += 1
-                if not r.texts or (cfg.retry_empty and not all(t.strip() for t in r.texts)):
-                    raise ChatError('empty reply', True)
-                return r
-            except Exception as e:
-                err = classify(e)
-                if not err.retryable or attempt == cfg.max_retries:
-                    raise ChatError(redact(err.reason + (f' after {attempt + 1} attempts' if err.retryable else '')))
-                tally.retries += 1
-                delay = err.retry_after if err.retry_after is not None else random.uniform(0, min(cfg.backoff_cap, cfg.backoff * 2 ** attempt))
-                logging.getLogger(__name__).debug('retry %d in %.2fs: %s', attempt + 1, delay, redact(err.reason))
-                await asyncio.sleep(delay)
+# %% ../nbs/06_chat.ipynb #0e1624ae
+@patch
+async def _attempt(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Tally) -> Reply:
+    "One backend request; an empty reply raises a retryable `ChatError`."
+    cfg = self.config
+    call = self.backend.complete(messages, n, s)
+    r = await (call if getattr(self.backend, 'own_timeout', False) else asyncio.wait_for(call, cfg.timeout))
+    tally.calls += 1
+    if not r.texts or (cfg.retry_empty and not all(t.strip() for t in r.texts)):
+        raise ChatError('empty reply', True)
+    return r
 
-    async def _complete(self, messages, n: int, s: Sampling, tally: Tally) -> tuple[list[Reply], str | None]:
-        "`n` samples, in one request or one per sample; the replies got and the error, if any."
-        if n == 1 or self.backend.supports_n:
-            try: return [await self._call(messages, n, s, tally)], None
-            except ChatError as e: return [], e.reason
-        seeds = [None if s.seed is None else s.seed + i for i in range(n)]
-        got = await asyncio.gather(*[self._call(messages, 1, replace(s, seed=sd), tally) for sd in seeds], return_exceptions=True)
-        errs = [g.reason if isinstance(g, ChatError) else redact(repr(g)) for g in got if isinstance(g, BaseException)]
-        return [g for g in got if isinstance(g, Reply)], (errs[0] if errs else None)
+# %% ../nbs/06_chat.ipynb #e88423a7
+def _backoff_delay(cfg: ChatConfig, err: ChatError, attempt: int) -> float:
+    "Seconds to wait after failed attempt `attempt` (from 0)."
+    return err.retry_after if err.retry_after is not None else random.uniform(0, min(cfg.backoff_cap, cfg.backoff * 2 ** attempt))
 
-    async def chat(self, messages, n: int = 1, temperature: float = 0.0, max_tokens: int = 1024, stop=None,
-                   seed: int | None = None, top_p: float = 1.0, parse: Callable | None = None, reasks: int = 0,
-                   first_index: int = 0, stage: str | None = None) -> ChatResult:
-        "Sample `n` completions of `messages` (stored ones come from the store)."
-        msgs = as_messages(messages)
-        stop = (stop,) if isinstance(stop, str) else tuple(stop or ())
-        s, stage = Sampling(temperature, max_tokens, top_p, stop, seed), stage or self.stage
-        tally = self.ledger[(stage, self.model_id)]
-        keys = [request_key(self.model_id, msgs, s, first_index + i) for i in range(n)]
-        found = self.store.get_many(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        texts = [found[k][0] if k in found else None for k in keys]
-        finish = [found[k][1] if k in found else None for k in keys]
-        res = ChatResult(texts, finish, cached=n - len(missing))
-        tally.samples += n; tally.cached += n - len(missing)
-        if missing:
-            replies, res.error = await self._complete(msgs, len(missing), s, tally)
-            got = [(t, f) for r in replies for t, f in zip(r.texts, r.finish_reasons)][:len(missing)]
-            pt, ct = sum(r.prompt_tokens for r in replies), sum(r.completion_tokens for r in replies)
-            res.prompt_tokens, res.completion_tokens = pt, ct
-            tally.prompt_tokens += pt; tally.completion_tokens += ct
-            tally.cost += (pt * self.config.price_prompt + ct * self.config.price_completion) / 1e6
-            request = json.dumps({'messages': msgs, **s.__dict__, 'stop': list(s.stop)}, ensure_ascii=False)
-            rows = []
-            for j, (i, (t, f)) in enumerate(zip(missing, got)):
-                texts[i], finish[i] = t, f
-                rows.append((keys[i], self.model_id, stage, first_index + i, request, t, f,
-                             pt if j == 0 else 0, ct // len(got) + (ct % len(got) if j == 0 else 0)))
-            if rows: self.store.put_many(rows)
-            if len(got) < len(missing):
-                res.error = res.error or f'{len(missing) - len(got)} of {len(missing)} samples missing from the reply'
-                tally.failures += 1
-                for i in missing[len(got):]: self.store.fail(keys[i], self.model_id, stage, request, res.error)
-        if parse is not None: await self._reask(res, msgs, parse, reasks, s, first_index, stage)
+# %% ../nbs/06_chat.ipynb #26fcfb25
+@patch
+async def _call(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Tally) -> Reply:
+    "One backend request, retried on retryable faults."
+    cfg = self.config
+    for attempt in range(cfg.max_retries + 1):
+        try:
+            return await self._attempt(messages, n, s, tally)
+        except Exception as e:
+            err = classify(e)
+            if not err.retryable or attempt == cfg.max_retries:
+                raise ChatError(redact(err.reason + (f' after {attempt + 1} attempts' if err.retryable else '')))
+            tally.retries += 1
+            delay = _backoff_delay(cfg, err, attempt)
+            logging.getLogger(__name__).debug('retry %d in %.2fs: %s', attempt + 1, delay, redact(err.reason))
+            await asyncio.sleep(delay)
+
+# %% ../nbs/06_chat.ipynb #b37dc133
+@patch
+async def _complete(self: Chat, messages, n: int, s: Sampling, tally: Tally) -> tuple[list[Reply], str | None]:
+    "`n` samples, in one request or one per sample; the replies got and the error, if any."
+    if n == 1 or self.backend.supports_n:
+        try: return [await self._call(messages, n, s, tally)], None
+        except ChatError as e: return [], e.reason
+    seeds = [None if s.seed is None else s.seed + i for i in range(n)]
+    got = await asyncio.gather(*[self._call(messages, 1, replace(s, seed=sd), tally) for sd in seeds], return_exceptions=True)
+    errs = [g.reason if isinstance(g, ChatError) else redact(repr(g)) for g in got if isinstance(g, BaseException)]
+    return [g for g in got if isinstance(g, Reply)], (errs[0] if errs else None)
+
+# %% ../nbs/06_chat.ipynb #4ce6783e
+@patch
+def _lookup(self: Chat, msgs: list[dict], s: Sampling, n: int, first_index: int, tally: Tally):
+    "The samples' keys, the indices of those not stored, and a `ChatResult` with the stored ones."
+    keys = [request_key(self.model_id, msgs, s, first_index + i) for i in range(n)]
+    found = self.store.get_many(keys)
+    missing = [i for i, k in enumerate(keys) if k not in found]
+    texts = [found[k][0] if k in found else None for k in keys]
+    finish = [found[k][1] if k in found else None for k in keys]
+    res = ChatResult(texts, finish, cached=n - len(missing))
+    tally.samples += n; tally.cached += n - len(missing)
+    return keys, missing, res
+
+# %% ../nbs/06_chat.ipynb #a54e50ec
+def _request_json(msgs: list[dict], s: Sampling) -> str:
+    "The request (messages and sampling settings) as it is stored."
+    return json.dumps({'messages': msgs, **s.__dict__, 'stop': list(s.stop)}, ensure_ascii=False)
+
+# %% ../nbs/06_chat.ipynb #f27d0d32
+@patch
+def _count(self: Chat, replies: list[Reply], res: ChatResult, tally: Tally) -> tuple[int, int]:
+    "Add the replies' tokens (and their cost) to `res` and `tally`; the prompt and completion tokens."
+    pt, ct = sum(r.prompt_tokens for r in replies), sum(r.completion_tokens for r in replies)
+    res.prompt_tokens, res.completion_tokens = pt, ct
+    tally.prompt_tokens += pt; tally.completion_tokens += ct
+    tally.cost += (pt * self.config.price_prompt + ct * self.config.price_completion) / 1e6
+    return pt, ct
+
+# %% ../nbs/06_chat.ipynb #138a368f
+@patch
+def _store(self: Chat, res: ChatResult, keys: list[str], missing: list[int], got: list[tuple], pt: int, ct: int,
+           request: str, stage: str, first_index: int):
+    "Put the new samples `got` (text, finish reason) in `res` and in the store."
+    texts, finish, rows = res.texts, res.finish_reasons, []
+    for j, (i, (t, f)) in enumerate(zip(missing, got)):
+        texts[i], finish[i] = t, f
+        rows.append((keys[i], self.model_id, stage, first_index + i, request, t, f,
+                     pt if j == 0 else 0, ct // len(got) + (ct % len(got) if j == 0 else 0)))
+    if rows: self.store.put_many(rows)
+
+# %% ../nbs/06_chat.ipynb #ed327f93
+@patch
+async def _fill(self: Chat, res: ChatResult, msgs: list[dict], s: Sampling, keys: list[str], missing: list[int],
+                stage: str, first_index: int, tally: Tally):
+    "Ask the backend for the `missing` samples; store them and fill them into `res`."
+    replies, res.error = await self._complete(msgs, len(missing), s, tally)
+    got = [(t, f) for r in replies for t, f in zip(r.texts, r.finish_reasons)][:len(missing)]
+    pt, ct = self._count(replies, res, tally)
+    request = _request_json(msgs, s)
+    self._store(res, keys, missing, got, pt, ct, request, stage, first_index)
+    if len(got) < len(missing):
+        res.error = res.error or f'{len(missing) - len(got)} of {len(missing)} samples missing from the reply'
+        tally.failures += 1
+        for i in missing[len(got):]: self.store.fail(keys[i], self.model_id, stage, request, res.error)
+
+# %% ../nbs/06_chat.ipynb #cd687d1a
+@patch
+async def chat(self: Chat,
+               messages,  # the conversation: message dicts or `Message` records
+               n: int = 1,  # how many samples
+               temperature: float = 0.0,
+               max_tokens: int = 1024,
+               stop=None,  # a stop string, or several
+               seed: int | None = None,
+               top_p: float = 1.0,
+               parse: Callable | None = None,  # reads a text; raising `ValueError` (or returning a verdict with `ok=False`) rejects it
+               reasks: int = 0,  # how many times a rejected text may be asked again
+               first_index: int = 0,  # the index of the first sample (the store keys of samples `first_index`, ...)
+               stage: str | None = None,  # the ledger's stage; None: the `Chat`'s
+              ) -> ChatResult:
+    "Sample `n` completions of `messages` (stored ones come from the store)."
+    msgs = as_messages(messages)
+    stop = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    s, stage = Sampling(temperature, max_tokens, top_p, stop, seed), stage or self.stage
+    tally = self.ledger[(stage, self.model_id)]
+    keys, missing, res = self._lookup(msgs, s, n, first_index, tally)
+    if missing: await self._fill(res, msgs, s, keys, missing, stage, first_index, tally)
+    if parse is not None: await self._reask(res, msgs, parse, reasks, s, first_index, stage)
+    return res
+
+# %% ../nbs/06_chat.ipynb #bca581be
+def _parse(parse: Callable, text: str) -> tuple[Any, str | None]:
+    "Parse `text`; returns (value, None) or (value, reason) when the parser rejects it."
+    try: value = parse(text)
+    except (ValueError, TypeError, KeyError) as e: return None, f'{type(e).__name__}: {e}'
+    if getattr(value, 'ok', True) is False or value is None:
+        return value, str(getattr(value, 'reason', 'the parser rejected it'))
+    return value, None
+
+# %% ../nbs/06_chat.ipynb #ee68b987
+@patch
+async def _reask_one(self: Chat, text: str, msgs: list[dict], parse: Callable, reasks: int, s: Sampling,
+                     index: int, stage: str) -> tuple[str, Any, int]:
+    "The last text of sample `index` after its re-asks, its parsed value, and the number of re-asks."
+    value, reason = _parse(parse, text)
+    convo, tries = msgs, 0
+    while reason is not None and tries < reasks:
+        tries += 1
+        convo = convo + [{'role': 'assistant', 'content': text}, {'role': 'user', 'content': REASK_USER.format(reason=reason)}]
+        again = await self.chat(convo, 1, s.temperature, s.max_tokens, s.stop, s.seed, s.top_p,
+                                first_index=index, stage=stage)
+        if not again.ok: break
+        text = again.text
+        value, reason = _parse(parse, text)
+    return text, value, tries
+
+# %% ../nbs/06_chat.ipynb #7eec1753
+@patch
+async def _reask(self: Chat, res: ChatResult, msgs, parse, reasks: int, s: Sampling, first_index: int, stage: str):
+    "Parse every text; re-ask rejected ones up to `reasks` times."
+    res.parsed = [None] * len(res.texts)
+    for i, text in enumerate(res.texts):
+        if text is None: continue
+        text, value, tries = await self._reask_one(text, msgs, parse, reasks, s, first_index + i, stage)
+        res.texts[i], res.parsed[i] = text, value
+        res.reasks += tries
+        self.ledger[(stage, self.model_id)].reasks += tries
+
+# %% ../nbs/06_chat.ipynb #539171d6
+@patch
+async def _batch_item(self: Chat, req: dict, defaults: dict, stage: str) -> ChatResult:
+    "`chat` on one request of a batch; an exception becomes a failed result."
+    try: return await self.chat(**{**defaults, **req})
+    except Exception as e:  # a bad request or a parser bug: this item fails, the batch goes on
+        res = ChatResult([None], [None], error=redact(f'{type(e).__name__}: {e}'))
+        self.ledger[(stage, self.model_id)].failures += 1
         return res
 
-    async def _reask(self, res: ChatResult, msgs, parse, reasks: int, s: Sampling, first_index: int, stage: str):
-        "Parse every text; re-ask rejected ones up to `reasks` times."
-        res.parsed = [None] * len(res.texts)
-        for i, text in enumerate(res.texts):
-            if text is None: continue
-            value, reason = _parse(parse, text)
-            convo, tries = msgs, 0
-            while reason is not None and tries < reasks:
-                tries += 1
-                convo = convo + [{'role': 'assistant', 'content': text}, {'role': 'user', 'content': REASK_USER.format(reason=reason)}]
-                again = await self.chat(convo, 1, s.temperature, s.max_tokens, s.stop, s.seed, s.top_p,
-                                        first_index=first_index + i, stage=stage)
-                if not again.ok: break
-                text = again.text
-                value, reason = _parse(parse, text)
-            res.texts[i], res.parsed[i] = text, value
-            res.reasks += tries
-            self.ledger[(stage, self.model_id)].reasks += tries
+# %% ../nbs/06_chat.ipynb #544bc738
+@patch
+def _progress_note(self: Chat, before: Tally) -> str:
+    "The failures, stored samples and tokens since the ledger's total was `before`."
+    t = self.ledger.total()
+    return (f'fail {t.failures - before.failures} stored {t.cached - before.cached} '
+            f'tok {t.prompt_tokens - before.prompt_tokens}/{t.completion_tokens - before.completion_tokens}')
 
-    async def batch(self, requests: Sequence, concurrency: int | None = None, progress: bool = True,
-                    desc: str | None = None, **defaults) -> list[ChatResult]:
-        "`chat` over many requests (message lists, or dicts of `chat` arguments), in order, `concurrency` at a time."
-        from tqdm.auto import tqdm
-        reqs = [r if isinstance(r, dict) else {'messages': r} for r in requests]
-        results: list[ChatResult | None] = [None] * len(reqs)
-        todo = list(range(len(reqs)))[::-1]
-        stage = defaults.get('stage') or self.stage
-        before = self.ledger.total()
-        bar = tqdm(total=len(reqs), desc=desc or stage, disable=not progress, file=sys.stderr, smoothing=0.05)
-        last = [0.0]
+# %% ../nbs/06_chat.ipynb #517534b1
+@patch
+def _batch_bar(self: Chat, total: int, desc: str, progress: bool):
+    "A batch's progress bar, a function that shows the note on it, and one to call after each item."
+    from tqdm.auto import tqdm
+    before = self.ledger.total()
+    bar = tqdm(total=total, desc=desc, disable=not progress, file=sys.stderr, smoothing=0.05)
+    last = [0.0]
+    def show(): bar.set_postfix_str(self._progress_note(before), refresh=False)
+    def tick():
+        bar.update(1)
+        if progress and time.monotonic() - last[0] > 0.5: show(); last[0] = time.monotonic()
+    return bar, show, tick
 
-        def show():
-            t = self.ledger.total()
-            bar.set_postfix_str(f'fail {t.failures - before.failures} stored {t.cached - before.cached} '
-                                f'tok {t.prompt_tokens - before.prompt_tokens}/{t.completion_tokens - before.completion_tokens}', refresh=False)
+# %% ../nbs/06_chat.ipynb #75e3f3ac
+@patch
+async def _batch_worker(self: Chat, reqs: list[dict], todo: list[int], results: list, defaults: dict, stage: str,
+                        tick: Callable):
+    "Take the next request off `todo` (from its end) until none are left; `tick()` after each."
+    while todo:
+        i = todo.pop()
+        results[i] = await self._batch_item(reqs[i], defaults, stage)
+        tick()
 
-        async def worker():
-            while todo:
-                i = todo.pop()
-                try: results[i] = await self.chat(**{**defaults, **reqs[i]})
-                except Exception as e:  # a bad request or a parser bug: this item fails, the batch goes on
-                    results[i] = ChatResult([None], [None], error=redact(f'{type(e).__name__}: {e}'))
-                    self.ledger[(stage, self.model_id)].failures += 1
-                bar.update(1)
-                if progress and time.monotonic() - last[0] > 0.5: show(); last[0] = time.monotonic()
+# %% ../nbs/06_chat.ipynb #698cea76
+@patch
+async def batch(self: Chat,
+                requests: Sequence,  # message lists, or dicts of `chat` arguments
+                concurrency: int | None = None,  # requests in flight; None: the config's
+                progress: bool = True,  # show a progress bar and, at the end, the ledger (on stderr)
+                desc: str | None = None,  # the progress bar's label; None: the stage
+                **defaults,  # `chat` arguments for every request (a request's own win)
+               ) -> list[ChatResult]:
+    "`chat` over many requests (message lists, or dicts of `chat` arguments), in order, `concurrency` at a time."
+    reqs = [r if isinstance(r, dict) else {'messages': r} for r in requests]
+    results: list[ChatResult | None] = [None] * len(reqs)
+    todo = list(range(len(reqs)))[::-1]
+    stage = defaults.get('stage') or self.stage
+    bar, show, tick = self._batch_bar(len(reqs), desc or stage, progress)
+    workers = min(concurrency or self.config.concurrency, len(reqs)) or 1
+    await asyncio.gather(*[self._batch_worker(reqs, todo, results, defaults, stage, tick) for _ in range(workers)])
+    if progress: show()
+    bar.close()
+    if progress: print(self.ledger.summary(), file=sys.stderr)
+    return results
 
-        await asyncio.gather(*[worker() for _ in range(min(concurrency or self.config.concurrency, len(reqs)) or 1)])
-        if progress: show()
-        bar.close()
-        if progress: print(self.ledger.summary(), file=sys.stderr)
-        return results
+# %% ../nbs/06_chat.ipynb #9145ec62
+@patch
+async def aclose(self: Chat):
+    "Release what the backend holds on the running event loop (connections, tasks)."
+    if hasattr(self.backend, 'aclose'): await self.backend.aclose()
 
-    async def aclose(self):
-        "Release what the backend holds on the running event loop (connections, tasks)."
-        if hasattr(self.backend, 'aclose'): await self.backend.aclose()
+# %% ../nbs/06_chat.ipynb #4f0838b9
+@patch
+async def _then_close(self: Chat, coro):
+    try: return await coro
+    finally: await self.aclose()
 
-    async def _then_close(self, coro):
-        try: return await coro
-        finally: await self.aclose()
+# %% ../nbs/06_chat.ipynb #4f81102b
+@patch
+def chat_sync(self: Chat, *args, **kwargs) -> ChatResult:
+    "`chat`, from code that is not async (a notebook cell, a script)."
+    return run_sync(self._then_close(self.chat(*args, **kwargs)))
 
-    def chat_sync(self, *args, **kwargs) -> ChatResult:
-        "`chat`, from code that is not async (a notebook cell, a script)."
-        return run_sync(self._then_close(self.chat(*args, **kwargs)))
-
-    def batch_sync(self, *args, **kwargs) -> list[ChatResult]:
-        "`batch`, from code that is not async."
-        return run_sync(self._then_close(self.batch(*args, **kwargs)))
-
-def run_sync(coro):
-    "Run a coroutine to its end, also from inside a running event loop (Jupyter)."
-    try: asyncio.get_running_loop()
-    except RuntimeError: return asyncio.run(coro)
-    with ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
+# %% ../nbs/06_chat.ipynb #1f7d8617
+@patch
+def batch_sync(self: Chat, *args, **kwargs) -> list[ChatResult]:
+    "`batch`, from code that is not async."
+    return run_sync(self._then_close(self.batch(*args, **kwargs)))
 
 # %% ../nbs/06_chat.ipynb #4a10ef78
 async def gather_bounded(fn: Callable,  # an async function of one item
