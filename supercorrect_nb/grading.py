@@ -20,7 +20,7 @@ from .records import Problem
 # %% auto #0
 __all__ = ['MAX_ANSWER_CHARS', 'MAX_TEXT_CHARS', 'MAX_BRACE_DEPTH', 'DEFAULT_TIMEOUT', 'boxes', 'last_boxed', 'math_spans',
            'last_run', 'boxed_answer', 'clean_answer', 'is_bare', 'last_math', 'settle', 'extract_answer',
-           'normalize_answer', 'answer_is_sane', 'n_cores', 'grading_pool', 'shutdown_grading_pool',
+           'normalize_answer', 'answer_is_sane', 'n_cores', 'shutdown_grading_pool', 'grading_pool',
            'comparable_answer', 'is_equiv', 'grade', 'equiv_batch', 'grade_batch']
 
 # %% ../nbs/01_grading.ipynb #3f594007
@@ -38,8 +38,10 @@ def _close_brace(text: str, start: int) -> int | None:
             if depth == 0: return m.start()
     return None
 
-# %% ../nbs/01_grading.ipynb #88fa4261
-def boxes(text: str, most: int = 16) -> list[tuple[int, int, str]]:
+# %% ../nbs/01_grading.ipynb #a5a6ac44
+def boxes(text: str,  # any text
+          most: int = 16,  # look at only the last `most` boxes
+         ) -> list[tuple[int, int, str]]:  # `(start, end, content)` of each closed box
     "`(start, end, content)` of the closed boxes among the last `most` in `text`, in order."
     out = []
     for m in list(_BOX_RE.finditer(text))[-most:]:
@@ -51,7 +53,8 @@ def boxes(text: str, most: int = 16) -> list[tuple[int, int, str]]:
     return out
 
 # %% ../nbs/01_grading.ipynb #5974212d
-def last_boxed(text: str) -> str | None:
+def last_boxed(text: str,  # any text
+              ) -> str | None:  # the last box's content; None without one
     "Content of the last closed `\\boxed{…}`/`\\fbox{…}` in `text`."
     b = boxes(text)
     return b[-1][2] if b else None
@@ -60,7 +63,8 @@ def last_boxed(text: str) -> str | None:
 _DELIM_RE = re.compile(r'\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]')
 _CLOSER = {'$$': '$$', '$': '$', r'\(': r'\)', r'\[': r'\]'}
 
-def math_spans(text: str) -> list[tuple[int, int, str]]:
+def math_spans(text: str,  # any text
+              ) -> list[tuple[int, int, str]]:  # `(start, end, content)` of each closed span
     "`(start, end, content)` of every `$…$`, `$$…$$`, `\\(…\\)` and `\\[…\\]` in `text`."
     out, opened = [], None
     for m in _DELIM_RE.finditer(text):
@@ -79,7 +83,10 @@ _JOIN_RE = re.compile(r'(?:\s|\$|\\[()\[\]]|[,;&]|\\q?quad\b|\\text\{\s*(?:and|o
 _LIST_GAP_RE = re.compile(r'(?!.*\b(?:then|but|wait|actually|instead|however|so|thus|hence|therefore)\b)'
                           r'[^\n.]{0,40}?(?:,|;|\band\b|\bor\b)[^\n.]{0,40}', re.I)
 
-def last_run(items: list[tuple[int, int, str]], text: str, gap_re: re.Pattern | None = None) -> list[str]:
+def last_run(items: list[tuple[int, int, str]],  # boxes or spans of `text`, in order (at least one)
+             text: str,  # the text they are in
+             gap_re: re.Pattern | None = None,  # another pattern of gaps that join two items
+            ) -> list[str]:  # the contents of the last run, distinct, in order
     "Distinct contents of the last item and of those listed together with it (`gap_re`: other gaps that join)."
     run = [items[-1]]
     for it in reversed(items[-16:-1]):  # a list of more than 16 answers is not an answer
@@ -89,7 +96,9 @@ def last_run(items: list[tuple[int, int, str]], text: str, gap_re: re.Pattern | 
     return list(dict.fromkeys(c.strip() for *_, c in run if c.strip()))
 
 # %% ../nbs/01_grading.ipynb #6c886a2c
-def boxed_answer(text: str, bs: list | None = None) -> str | None:
+def boxed_answer(text: str,  # any text
+                 bs: list | None = None,  # `boxes(text)`, when already known
+                ) -> str | None:  # the boxed answer, a list joined by ', ' for several
     "The last box of `text`, or the last list of boxes joined by commas; None without a box (`bs`: its `boxes`)."
     bs = boxes(text) if bs is None else bs
     return (', '.join(last_run(bs, text, _LIST_GAP_RE)) or bs[-1][2]) if bs else None
@@ -98,7 +107,8 @@ def boxed_answer(text: str, bs: list | None = None) -> str | None:
 _CALC_RE = re.compile(r'<<[^<>]*>>')
 _DOLLAR_RE = re.compile(r'(?<!\\)\$')
 
-def clean_answer(ans: str | None) -> str | None:
+def clean_answer(ans: str | None,  # an answer as found in a text
+                ) -> str | None:  # the answer itself, or None if nothing is left
     "`ans` without enclosing math delimiters, calculator notes, a trailing full stop and space; None if empty."
     if ans is None: return None
     a = (_CALC_RE.sub('', ans) if '<<' in ans else ans).strip()
@@ -124,9 +134,11 @@ def _prose_words(text: str) -> list[str]:
     t = _TEXT_RE.sub(' ', _ENV_RE.sub(' ', text))
     return [w for w in _WORD_RE.findall(t) if w.lower() not in ('and', 'or')]
 
+# %% ../nbs/01_grading.ipynb #4e15c96d
 MAX_ANSWER_CHARS = 1000  # no answer is longer
 
-def is_bare(text: str) -> bool:
+def is_bare(text: str,  # a text that marks no answer
+           ) -> bool:  # True for an answer on its own, False for prose
     "Whether `text` is an answer on its own (an expression, maybe with a unit) rather than prose around one."
     if len(text) > MAX_ANSWER_CHARS or '\n' in text.strip() or math_spans(text): return False
     if any(c.isalpha() and ord(c) > 0x3ff for c in text): return False
@@ -143,7 +155,9 @@ def _span_answer(span: str) -> str:
     c = parts[-1].strip() if len(parts) > 2 and ',' not in span else span.strip()
     return c if is_bare(c) or not (nums := _NUMBER_RE.findall(c)) else nums[-1]
 
-def last_math(text: str) -> str | None:
+# %% ../nbs/01_grading.ipynb #13cf4701
+def last_math(text: str,  # prose with math or numbers in it
+             ) -> str | None:  # the last math answer or number; None if there is neither
     "The last math span (with those listed with it) or number in `text`, whichever ends later."
     sp = math_spans(text)
     if nums := _NUMBER_RE.findall(text[sp[-1][1]:] if sp else text): return nums[-1]
@@ -151,7 +165,8 @@ def last_math(text: str) -> str | None:
     return ', '.join(_span_answer(c) for c in last_run(sp, text)) or None
 
 # %% ../nbs/01_grading.ipynb #506491ff
-def settle(text: str) -> str | None:
+def settle(text: str,  # a text that marks no answer
+          ) -> str | None:  # its answer, or None
     "The answer in text without a marker: the text when bare, else its last math or number, else a short text."
     t = clean_answer(text)
     if t is None or is_bare(t): return t
@@ -175,10 +190,14 @@ def _phrase(s: str) -> str:
 # %% ../nbs/01_grading.ipynb #31730700
 MAX_TEXT_CHARS = 200_000  # longer texts are read from their end, where the answer is
 
+def _final_phrase(text: str):
+    "The match of the last \"final answer\" phrase in `text` (Minerva's or a plain one), or None."
+    return max((m for rx in (_MINERVA_RE, _FINAL_RE) for m in rx.finditer(text)), key=lambda m: m.end(), default=None)
+
+# %% ../nbs/01_grading.ipynb #b48eae0a
 def _marked(text: str) -> str | None:
     "The answer that `text` marks with a box or a phrase, settled; None if nothing marks one."
-    bs = boxes(text)
-    final = max((m for rx in (_MINERVA_RE, _FINAL_RE) for m in rx.finditer(text)), key=lambda m: m.end(), default=None)
+    bs, final = boxes(text), _final_phrase(text)
     if final and (not bs or final.start() > bs[-1][0] and re.search(r'[\d$\\]', final.group(1))):
         if a := settle(_phrase(final.group(1))): return a
     if bs: return clean_answer(boxed_answer(text, bs))
@@ -188,9 +207,13 @@ def _marked(text: str) -> str | None:
             if a := settle(_phrase(m)): return a
     return None
 
-# %% ../nbs/01_grading.ipynb #b61d4f22
-def extract_answer(text: str, fallback: bool = True) -> str | None:
-    "The final answer written in `text`, or None; see the list above for where it looks."
+# %% ../nbs/01_grading.ipynb #1e161068
+def extract_answer(text: str,  # a bare answer or a whole model response
+                   fallback: bool = True,  # without a marker, settle for the last math or number
+                  ) -> str | None:  # the answer, or None
+    """The final answer written in `text`, or None. Looks in turn at an `<Answer>` block, the last box
+    (or list of boxes; a "final answer" phrase after it wins), a "final answer" phrase, `#### N`,
+    "the answer is …"; then, with `fallback`, at the text itself: bare, or its last math or number."""
     if not isinstance(text, str) or not text.strip(): return None
     text = text[-MAX_TEXT_CHARS:]
     if m := _ANSWER_TAG_RE.findall(text): text = m[-1]
@@ -211,7 +234,8 @@ def _value_side(a: str) -> str:
     return r if re.search(r'\d', l) and not (_VAR_RE.search(l) or _VAR_RE.search(r)) else a
 
 # %% ../nbs/01_grading.ipynb #22f0e47d
-def normalize_answer(ans: str) -> str:
+def normalize_answer(ans: str,  # an answer, as `extract_answer` gives it
+                    ) -> str:  # the answer with value-preserving edits ('' for none)
     "A cleaned answer string, with edits that never change its value."
     a = (clean_answer(ans) or '').replace(r'\$', '').replace('$', '').replace('°', r'^\circ').strip()
     a = _LATEX_SEP_RE.sub('', a).replace(r'\!', '')
@@ -223,7 +247,8 @@ def normalize_answer(ans: str) -> str:
 # %% ../nbs/01_grading.ipynb #4fb33ca6
 MAX_BRACE_DEPTH = 32
 
-def answer_is_sane(ans) -> bool:
+def answer_is_sane(ans,  # anything a model or a dataset gave as an answer
+                  ) -> bool:  # whether a comparison should look at it
     "True when `ans` is a string worth parsing."
     if not isinstance(ans, str) or not ans.strip() or len(ans) > MAX_ANSWER_CHARS: return False
     depth = 0
@@ -246,6 +271,7 @@ def _verify(gold: str, pred: str, seconds: int = 2) -> bool:
     if not g or not p: return False
     return bool(verify(g, p, timeout_seconds=seconds))
 
+# %% ../nbs/01_grading.ipynb #e88cf3a8
 def _verify_many(pairs: Sequence[tuple[str, str]], seconds: int = 2) -> list[bool]:
     "`_verify` over a chunk of pairs; one pair's failure is that pair's `False`."
     out = []
@@ -259,12 +285,23 @@ DEFAULT_TIMEOUT = 5.0  # seconds a single comparison may take before it counts a
 _POOL, _POOL_PID = None, None
 _log = logging.getLogger(__name__)
 
-def n_cores() -> int:
+def n_cores() -> int:  # cores this process may use (at least 1)
     "Cores this process may use."
     try: return len(os.sched_getaffinity(0))
     except AttributeError: return os.cpu_count() or 1
 
-def grading_pool(workers: int | None = None):
+# %% ../nbs/01_grading.ipynb #d9a8556e
+def shutdown_grading_pool():
+    "Stop the grading workers (they restart on the next call)."
+    global _POOL
+    pool = globals().get('_POOL')  # None also once IPython has cleared a notebook's namespace at exit
+    if pool is not None and _POOL_PID == os.getpid():
+        _POOL = None
+        pool.stop(); pool.join()
+
+# %% ../nbs/01_grading.ipynb #50417e2f
+def grading_pool(workers: int | None = None,  # worker processes, when it starts one (default: `n_cores()`)
+                ):  # a pebble `ProcessPool`
     "The shared pool of grading workers (started on first use, stopped at exit)."
     global _POOL, _POOL_PID
     if _POOL is None or not _POOL.active or _POOL_PID != os.getpid():  # a forked child needs its own pool
@@ -278,13 +315,7 @@ def grading_pool(workers: int | None = None):
         mp.util.Finalize(None, shutdown_grading_pool, exitpriority=10)
     return _POOL
 
-def shutdown_grading_pool():
-    "Stop the grading workers (they restart on the next call)."
-    global _POOL
-    if _POOL is not None and _POOL_PID == os.getpid():
-        pool, _POOL = _POOL, None
-        pool.stop(); pool.join()
-
+# %% ../nbs/01_grading.ipynb #47599183
 def _guarded(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
     "Run `_verify_many` in the pool with a hard limit of `timeout` seconds per pair."
     seconds = max(1, int(timeout / 3))
@@ -295,13 +326,18 @@ def _guarded(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
         return [False] * len(pairs)
 
 # %% ../nbs/01_grading.ipynb #b128f967
-def comparable_answer(text) -> str | None:
+def comparable_answer(text,  # a bare answer or a whole response (anything else reads as None)
+                     ) -> str | None:  # its normalized answer, or None
     "The normalized final answer of `text` (a bare answer or a whole response), or None."
     a = extract_answer(text) if isinstance(text, str) else None
     return (normalize_answer(a) or None) if answer_is_sane(a) else None
 
 # %% ../nbs/01_grading.ipynb #b56706e8
-def is_equiv(gold, pred, timeout: float = DEFAULT_TIMEOUT, shortcut: bool = True) -> bool:
+def is_equiv(gold,  # the reference: a bare answer or a whole text
+             pred,  # the prediction: a bare answer or a whole text
+             timeout: float = DEFAULT_TIMEOUT,  # seconds the comparison may take
+             shortcut: bool = True,  # equal normalized strings are equal without math-verify
+            ) -> bool:  # True only when both have answers and they are equal
     "Whether `pred`'s answer equals reference `gold`'s (either a bare answer or a whole text); False on junk, never slower than `timeout`."
     g, p = comparable_answer(gold), comparable_answer(pred)
     if not (g and p): return False
@@ -309,7 +345,10 @@ def is_equiv(gold, pred, timeout: float = DEFAULT_TIMEOUT, shortcut: bool = True
     return _guarded([(g, p)], timeout)[0]
 
 # %% ../nbs/01_grading.ipynb #d8e9be00
-def grade(problem: Problem, text: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+def grade(problem: Problem,  # a problem with a reference answer (without one, nothing is right)
+          text: str,  # a model's response
+          timeout: float = DEFAULT_TIMEOUT,  # seconds the comparison may take
+         ) -> bool:  # whether the response's answer is the reference's
     "Whether the answer in `text` equals `problem`'s reference answer."
     return problem.answer is not None and is_equiv(problem.answer, text, timeout=timeout)
 
@@ -319,31 +358,53 @@ def _schedule(pool, chunk: list[tuple[int, str, str]], timeout: float):
     pairs = [(g, p) for _, g, p in chunk]
     return pool.schedule(_verify_many, args=(pairs, max(1, int(timeout / 3))), timeout=timeout * len(chunk))
 
-def equiv_batch(golds: Sequence, preds: Sequence, timeout: float = DEFAULT_TIMEOUT, chunksize: int = 32,
-                progress: bool = True, desc: str = 'grading', shortcut: bool = True) -> list[bool]:
-    "`is_equiv` over aligned lists of gold and predicted answers (or whole texts), spread over every core."
-    from tqdm.auto import tqdm
-    if len(golds) != len(preds): raise ValueError(f'{len(golds)} golds but {len(preds)} predictions')
-    out, futures, chunk, pool = [None] * len(golds), {}, [], grading_pool()
-    bar = tqdm(total=len(out), desc=desc, disable=not progress, file=sys.stderr)
+# %% ../nbs/01_grading.ipynb #e21cb8e4
+def _send(golds: Sequence, preds: Sequence, out: list, pool, timeout: float, chunksize: int, shortcut: bool) -> dict:
+    "Settle the easy pairs in `out` and send the others to `pool` in chunks: `{future: chunk}`."
+    futures, chunk = {}, []
     for i, (g, p) in enumerate(zip(golds, preds)):  # chunks go to the workers as soon as they fill
         g, p = comparable_answer(g), comparable_answer(p)
         if not (g and p) or shortcut and g == p: out[i] = bool(g and p); continue
         chunk.append((i, g, p))
         if len(chunk) == chunksize: futures[_schedule(pool, chunk, timeout)], chunk = chunk, []
     if chunk: futures[_schedule(pool, chunk, timeout)] = chunk
-    bar.update(len(out) - sum(map(len, futures.values())))
+    return futures
+
+# %% ../nbs/01_grading.ipynb #f9d15776
+def _collect(futures: dict, out: list, timeout: float, bar):
+    "Put the verdicts of finished chunks into `out`, advancing the progress `bar`."
     for fut in as_completed(futures):
         chunk = futures[fut]
         try: res = fut.result()
         except Exception: res = [_guarded([(g, p)], timeout)[0] for _, g, p in chunk]
         for (i, _, _), r in zip(chunk, res): out[i] = r
         bar.update(len(chunk))
+
+# %% ../nbs/01_grading.ipynb #f20abc07
+def equiv_batch(golds: Sequence,  # reference answers or texts
+                preds: Sequence,  # predicted answers or texts, aligned with `golds`
+                timeout: float = DEFAULT_TIMEOUT,  # seconds a single comparison may take
+                chunksize: int = 32,  # pairs sent to a worker at once
+                progress: bool = True,  # show a progress bar
+                desc: str = 'grading',  # the progress bar's label
+                shortcut: bool = True,  # equal normalized strings are equal without math-verify
+               ) -> list[bool]:  # one verdict per pair
+    "`is_equiv` over aligned lists of gold and predicted answers (or whole texts), spread over every core."
+    from tqdm.auto import tqdm
+    if len(golds) != len(preds): raise ValueError(f'{len(golds)} golds but {len(preds)} predictions')
+    out, pool = [None] * len(golds), grading_pool()
+    bar = tqdm(total=len(out), desc=desc, disable=not progress, file=sys.stderr)
+    futures = _send(golds, preds, out, pool, timeout, chunksize, shortcut)
+    bar.update(len(out) - sum(map(len, futures.values())))
+    _collect(futures, out, timeout, bar)
     bar.close()
     return out
 
 # %% ../nbs/01_grading.ipynb #ee1b5447
-def grade_batch(problems: Sequence[Problem], texts: Sequence[str], **kwargs) -> list[bool]:
+def grade_batch(problems: Sequence[Problem],  # problems with reference answers
+                texts: Sequence[str],  # model responses, aligned with `problems`
+                **kwargs,  # passed on to `equiv_batch` (`timeout`, `progress`, …)
+               ) -> list[bool]:  # one verdict per problem
     "`grade` over aligned lists of problems and model texts, spread over every core."
     if len(problems) != len(texts): raise ValueError(f'{len(problems)} problems but {len(texts)} texts')
     return equiv_batch([p.answer for p in problems], texts, **kwargs)

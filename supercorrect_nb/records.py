@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, TypeVar
 
+from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # %% auto #0
@@ -17,7 +18,8 @@ __all__ = ['NO_ERROR', 'R', 'stable_id', 'Record', 'Message', 'Problem', 'Soluti
            'from_dataset']
 
 # %% ../nbs/00_records.ipynb #4a4c018d
-def stable_id(*parts) -> str:
+def stable_id(*parts,  # the things the id depends on; each is turned into a string
+             ) -> str:  # 16 hex digits
     "A short hex id that depends only on `parts` (joined by `|`)."
     return hashlib.sha256('|'.join(map(str, parts)).encode()).hexdigest()[:16]
 
@@ -26,18 +28,25 @@ class Record(BaseModel):
     "Base of every record: strict fields, one JSON line, one `datasets` row."
     model_config = ConfigDict(extra='forbid', validate_assignment=True)
 
-    def to_json(self) -> str:
-        "This record as one line of JSON."
-        return self.model_dump_json()
+# %% ../nbs/00_records.ipynb #01e95961
+@patch
+def to_json(self: Record) -> str:  # one line of JSON
+    "This record as one line of JSON."
+    return self.model_dump_json()
 
-    @classmethod
-    def from_json(cls, line: str):
-        "Parse one line of JSON into this record type."
-        return cls.model_validate_json(line)
+# %% ../nbs/00_records.ipynb #76bec47f
+@patch(cls_method=True)
+def from_json(cls: Record,
+              line: str,  # one line of JSON
+             ):
+    "Parse one line of JSON into this record type."
+    return cls.model_validate_json(line)
 
-    def to_row(self) -> dict:
-        "This record as a plain dict of JSON types (a `datasets` row)."
-        return self.model_dump(mode='json')
+# %% ../nbs/00_records.ipynb #9a10b272
+@patch
+def to_row(self: Record) -> dict:  # field name -> JSON value
+    "This record as a plain dict of JSON types (a `datasets` row)."
+    return self.model_dump(mode='json')
 
 # %% ../nbs/00_records.ipynb #b30d79ae
 class Message(Record):
@@ -59,6 +68,7 @@ class Problem(Record):
 # %% ../nbs/00_records.ipynb #dafb2761
 NO_ERROR = -1  # `first_wrong_step` value: every step is right
 
+# %% ../nbs/00_records.ipynb #ea9f76d2
 class Solution(Record):
     "A solution to a problem: raw text, its steps and answer, and its grade."
     id: str = ''
@@ -123,11 +133,13 @@ class PreferencePair(Record):
             object.__setattr__(self, 'id', stable_id(self.problem_id, self.k, self.chosen, self.rejected))
         return self
 
-    def to_trl(self) -> dict:
-        "The row TRL's preference trainers take: `prompt`, `chosen` and `rejected` as message lists."
-        return dict(prompt=[m.to_row() for m in self.prompt],
-                    chosen=[dict(role='assistant', content=self.chosen)],
-                    rejected=[dict(role='assistant', content=self.rejected)])
+# %% ../nbs/00_records.ipynb #b61d5d12
+@patch
+def to_trl(self: PreferencePair) -> dict:  # `prompt`, `chosen`, `rejected`, each a list of messages
+    "The row TRL's preference trainers take: `prompt`, `chosen` and `rejected` as message lists."
+    return dict(prompt=[m.to_row() for m in self.prompt],
+                chosen=[dict(role='assistant', content=self.chosen)],
+                rejected=[dict(role='assistant', content=self.rejected)])
 
 # %% ../nbs/00_records.ipynb #71f83119
 class Critique(Record):
@@ -153,11 +165,17 @@ class Critique(Record):
 # %% ../nbs/00_records.ipynb #e484b534
 class RecordError(ValueError):
     "A row that cannot become a record: says which file, line and field."
-    def __init__(self, path, line: int | None, field: str | None, reason: str):
+    def __init__(self,
+                 path,  # the file (or data set name) the row came from
+                 line: int | None,  # its line (or row index), if known
+                 field: str | None,  # the field at fault, if one is
+                 reason: str,  # what is wrong
+                ):
         self.path, self.line, self.field, self.reason = str(path), line, field, reason
         where = self.path + (f':{line}' if line is not None else '')
         super().__init__(f"{where}: field '{field}': {reason}" if field else f'{where}: {reason}')
 
+# %% ../nbs/00_records.ipynb #49323718
 def _first_error(e: ValidationError) -> tuple[str, str]:
     "The field and message of the first problem in a pydantic error."
     err = e.errors()[0]
@@ -166,7 +184,9 @@ def _first_error(e: ValidationError) -> tuple[str, str]:
 # %% ../nbs/00_records.ipynb #24573c07
 R = TypeVar('R', bound=Record)
 
-def write_jsonl(records: Iterable[Record], path) -> Path:
+def write_jsonl(records: Iterable[Record],  # what to write, in order
+                path,  # the file to (re)write; its folder is made if missing
+               ) -> Path:  # `path`
     "Write `records` to `path`, one JSON line each, replacing the file atomically."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +196,10 @@ def write_jsonl(records: Iterable[Record], path) -> Path:
     tmp.replace(path)
     return path
 
-def append_jsonl(records: Iterable[Record], path) -> Path:
+# %% ../nbs/00_records.ipynb #86582599
+def append_jsonl(records: Iterable[Record],  # what to add, in order
+                 path,  # the file to add to; made if missing
+                ) -> Path:  # `path`
     "Append `records` to `path`, flushing each line to disk."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +209,10 @@ def append_jsonl(records: Iterable[Record], path) -> Path:
             f.flush()
     return path
 
-def iter_jsonl(path, cls: type[R]) -> Iterator[R]:
+# %% ../nbs/00_records.ipynb #32b6aca6
+def iter_jsonl(path,  # a JSON-lines file
+               cls: type[R],  # the record type of every line
+              ) -> Iterator[R]:  # the records, in file order
     "Yield each line of `path` as a `cls`; a broken line raises `RecordError` naming its line and field."
     with open(path, encoding='utf-8') as f:
         for i, line in enumerate(f, 1):
@@ -196,19 +222,27 @@ def iter_jsonl(path, cls: type[R]) -> Iterator[R]:
                 field, msg = _first_error(e)
                 raise RecordError(path, i, field, msg) from None
 
-def read_jsonl(path, cls: type[R]) -> list[R]:
+# %% ../nbs/00_records.ipynb #582c9571
+def read_jsonl(path,  # a JSON-lines file
+               cls: type[R],  # the record type of every line
+              ) -> list[R]:  # the records, in file order
     "All records in `path` as `cls`."
     return list(iter_jsonl(path, cls))
 
 # %% ../nbs/00_records.ipynb #bc71b99f
-def to_dataset(records: Iterable[Record]):
+def to_dataset(records: Iterable[Record],  # records of one type
+              ):  # a `datasets.Dataset`
     "A `datasets.Dataset` with one row per record."
     from datasets import Dataset
     rows = [r.to_row() for r in records]
     if not rows: return Dataset.from_dict({})
     return Dataset.from_list(rows)
 
-def from_dataset(ds, cls: type[R], name: str = 'dataset') -> list[R]:
+# %% ../nbs/00_records.ipynb #5c743ca6
+def from_dataset(ds,  # a `datasets.Dataset`, or any iterable of dict rows
+                 cls: type[R],  # the record type of every row
+                 name: str = 'dataset',  # what to call `ds` in errors
+                ) -> list[R]:  # the records, in row order
     "The rows of `ds` as `cls` records; a broken row raises `RecordError` naming its index and field."
     out = []
     for i, row in enumerate(ds):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from fastcore.basics import patch
+
 from .records import CorrectionTrace
 
 # %% auto #0
@@ -21,6 +23,7 @@ SUB_TAGS = ('key', 'evaluate', 'cause', 'correction')  # notes inside a step
 TAG_RE = re.compile(r'[<＜]\s*(/)?\s*(step|key|generalized|answer|evaluate|cause|correction)'
                     r'(?:[\s_\-]*(\d+))?\s*:?\s*[>＞]', re.I)
 
+# %% ../nbs/02_steps.ipynb #53ca52a9
 @dataclass
 class _Tag:
     name: str
@@ -29,7 +32,8 @@ class _Tag:
     start: int
     end: int
 
-def find_tags(text: str) -> list[_Tag]:
+def find_tags(text: str,  # any model text
+             ) -> list[_Tag]:  # its format tags, in order
     "Every format tag in `text`, in order."
     return [_Tag(m.group(2).lower(), int(m.group(3)) if m.group(3) else None, bool(m.group(1)), m.start(), m.end())
             for m in TAG_RE.finditer(text)]
@@ -44,6 +48,7 @@ class _Block:
     closed: bool = False
     notes: list = field(default_factory=list)  # (name, content start, content end, tag start, tag end)
 
+# %% ../nbs/02_steps.ipynb #54faf0eb
 def _note_end(tags: list[_Tag], i: int, n: int) -> tuple[int, int]:
     "Content end and whole-note end of the note opened by `tags[i]`."
     for t in tags[i + 1:]:
@@ -51,7 +56,20 @@ def _note_end(tags: list[_Tag], i: int, n: int) -> tuple[int, int]:
         if not t.close or t.name in TOP_TAGS: return t.start, t.start
     return n, n
 
+# %% ../nbs/02_steps.ipynb #49133652
+def _add_note(text: str, tags: list[_Tag], i: int, cur: _Block | None, blocks: list[_Block], warnings: list[str]):
+    "Attach the note opened by `tags[i]` to the block it belongs to."
+    t = tags[i]
+    owner = cur or next((b for b in reversed(blocks) if b.name == 'step'), None)
+    if owner is None:
+        warnings.append(f'<{t.name}> outside any step ignored'); return
+    if cur is None: warnings.append(f'<{t.name}> after its step was closed')
+    c_end, whole_end = _note_end(tags, i, len(text))
+    owner.notes.append((t.name, t.end, c_end, t.start, whole_end))
+
+# %% ../nbs/02_steps.ipynb #bf5730f6
 def _blocks(text: str, warnings: list[str]) -> list[_Block]:
+    "The top-level blocks of `text`, with their notes; repairs go into `warnings`."
     tags, blocks, cur = find_tags(text), [], None
     for i, t in enumerate(tags):
         if t.name in TOP_TAGS and not t.close:
@@ -64,18 +82,13 @@ def _blocks(text: str, warnings: list[str]) -> list[_Block]:
             if cur is not None and cur.name == t.name:
                 cur.end, cur.closed, cur = t.start, True, None
             else: warnings.append(f'stray closing tag </{t.name}{t.num or ""}>')
-        elif not t.close:
-            owner = cur or next((b for b in reversed(blocks) if b.name == 'step'), None)
-            if owner is None:
-                warnings.append(f'<{t.name}> outside any step ignored'); continue
-            if cur is None: warnings.append(f'<{t.name}> after its step was closed')
-            c_end, whole_end = _note_end(tags, i, len(text))
-            owner.notes.append((t.name, t.end, c_end, t.start, whole_end))
+        elif not t.close: _add_note(text, tags, i, cur, blocks, warnings)
     if cur is not None:
         cur.end = len(text)
         if cur.name != 'answer': warnings.append(f'missing closing tag for <{cur.name}{cur.num or ""}>')
     return blocks
 
+# %% ../nbs/02_steps.ipynb #ec07e28a
 def _main_text(text: str, b: _Block) -> str:
     "A block's own text: its content without its notes."
     spans = sorted((s, e) for *_, s, e in b.notes if b.start <= s < b.end)
@@ -85,6 +98,7 @@ def _main_text(text: str, b: _Block) -> str:
     parts.append(text[pos:b.end])
     return ''.join(parts).strip()
 
+# %% ../nbs/02_steps.ipynb #7b00196e
 def _notes(text: str, b: _Block, name: str) -> str | None:
     "The content of a block's notes called `name`, joined by newlines, or None."
     found = [text[s:e].strip() for n, s, e, *_ in b.notes if n == name]
@@ -98,6 +112,7 @@ class Step:
     text: str
     key: str | None = None
 
+# %% ../nbs/02_steps.ipynb #976f72e4
 @dataclass
 class HierarchicalSolution:
     "A solution in the hierarchical format."
@@ -107,6 +122,7 @@ class HierarchicalSolution:
     warnings: list[str] = field(default_factory=list, compare=False)
     ok = True
 
+# %% ../nbs/02_steps.ipynb #3db75279
 @dataclass
 class FormatError:
     "What is returned, instead of raising, when a text has nothing usable."
@@ -117,10 +133,13 @@ class FormatError:
 
 # %% ../nbs/02_steps.ipynb #540744cd
 def _render_step(i: int, s: Step) -> str:
+    "Step `s` as step number `i`."
     key = f'\n<Key>{s.key}</Key>' if s.key else ''
     return f'<Step{i}>\n{s.text}{key}\n</Step{i}>'
 
-def render_solution(sol: HierarchicalSolution) -> str:
+# %% ../nbs/02_steps.ipynb #1ea5bd48
+def render_solution(sol: HierarchicalSolution,  # the solution to write
+                   ) -> str:  # its text in the hierarchical format
     "The hierarchical text of `sol`."
     parts = [_render_step(i, s) for i, s in enumerate(sol.steps, 1)]
     if sol.generalized: parts.append(f'<Generalized>\n{sol.generalized}\n</Generalized>')
@@ -131,20 +150,26 @@ def render_solution(sol: HierarchicalSolution) -> str:
 _HEADING_RE = re.compile(r'^[ \t#>*_]*step\s*(\d+)\s*[*_]*\s*[:.)\-]?[*_]*[ \t]*', re.I | re.M)
 
 def _heading_steps(text: str) -> list[Step]:
+    "The steps of a text that marks them with 'Step N:' headings."
     ms = list(_HEADING_RE.finditer(text))
     return [Step(text[m.end():(ms[i + 1].start() if i + 1 < len(ms) else len(text))].strip())
             for i, m in enumerate(ms)]
 
+# %% ../nbs/02_steps.ipynb #34ebfd6c
 def _check_numbers(blocks: list[_Block], warnings: list[str]):
+    "Warn when the step numbers are missing or are not 1, 2, 3, …"
     nums = [b.num for b in blocks]
     if any(n is None for n in nums): warnings.append('step tags without numbers')
     elif nums != list(range(1, len(nums) + 1)): warnings.append(f'steps numbered {nums}, renumbered 1..{len(nums)}')
 
+# %% ../nbs/02_steps.ipynb #4c278171
 def _last(text: str, blocks: list[_Block], name: str, warnings: list[str]) -> str | None:
+    "The text of the last block called `name`, or None."
     found = [b for b in blocks if b.name == name]
     if len(found) > 1: warnings.append(f'{len(found)} <{name}> blocks, the last one kept')
     return _main_text(text, found[-1]) if found else None
 
+# %% ../nbs/02_steps.ipynb #27540fc1
 def _outside(text: str, blocks: list[_Block]) -> str:
     "Text that lies in no block (prose around the tags)."
     spans, pos, out = sorted((b.start, b.end) for b in blocks), 0, []
@@ -153,16 +178,24 @@ def _outside(text: str, blocks: list[_Block]) -> str:
     out.append(text[pos:])
     return TAG_RE.sub('', ''.join(out)).strip()
 
-def parse_solution(text) -> HierarchicalSolution | FormatError:
-    "Read a hierarchical solution from model text, repairing what can be repaired."
-    if not isinstance(text, str): return FormatError(f'expected text, got {type(text).__name__}')
-    warnings: list[str] = []
-    blocks = _blocks(text, warnings)
+# %% ../nbs/02_steps.ipynb #a235e985
+def _solution_steps(text: str, blocks: list[_Block], warnings: list[str]) -> list[Step]:
+    "The non-empty steps of the step blocks, each with its key note."
     steps_b = [b for b in blocks if b.name == 'step']
     steps = [Step(_main_text(text, b), _notes(text, b, 'key')) for b in steps_b]
     if len([s for s in steps if not (s.text or s.key)]): warnings.append('empty steps dropped')
     steps = [s for s in steps if s.text or s.key]
     _check_numbers(steps_b, warnings)
+    return steps
+
+# %% ../nbs/02_steps.ipynb #7a529092
+def parse_solution(text,  # a model's text (anything else gives a `FormatError`)
+                  ) -> HierarchicalSolution | FormatError:  # the solution, with its repairs in `warnings`
+    "Read a hierarchical solution from model text, repairing what can be repaired."
+    if not isinstance(text, str): return FormatError(f'expected text, got {type(text).__name__}')
+    warnings: list[str] = []
+    blocks = _blocks(text, warnings)
+    steps = _solution_steps(text, blocks, warnings)
     if _outside(text, blocks): warnings.append('text outside the tags ignored')
     if not steps:
         steps = [s for s in _heading_steps(text) if s.text]
@@ -182,6 +215,7 @@ class StepReview:
     correction: str | None = None
     text: str = ''  # the step as restated by the reviewer, if it did
 
+# %% ../nbs/02_steps.ipynb #5cef3c4a
 @dataclass
 class ParsedTrace:
     "A correction trace in the hierarchical format."
@@ -191,15 +225,18 @@ class ParsedTrace:
     warnings: list[str] = field(default_factory=list, compare=False)
     ok = True
 
-    @property
-    def first_wrong_step(self) -> int | None:
-        "1-based number of the first step judged wrong, or None."
-        return next((i for i, r in enumerate(self.reviews, 1) if r.correct is False), None)
+# %% ../nbs/02_steps.ipynb #b861a6e3
+@patch(as_prop=True)
+def first_wrong_step(self: ParsedTrace) -> int | None:  # 1-based step number, or None
+    "1-based number of the first step judged wrong, or None."
+    return next((i for i, r in enumerate(self.reviews, 1) if r.correct is False), None)
 
+# %% ../nbs/02_steps.ipynb #a47c47e8
 _WRONG_RE = re.compile(r'^\W*(incorrect|wrong|false|no\b|invalid|not\s+correct|error|erroneous)', re.I)
 _RIGHT_RE = re.compile(r'^\W*(correct|right|true|yes\b|valid)', re.I)
 
-def verdict(evaluation: str | None) -> bool | None:
+def verdict(evaluation: str | None,  # the text of an `<Evaluate>` note
+           ) -> bool | None:  # True (right), False (wrong) or None (unreadable)
     "True, False or None (unreadable) from the first word of an `<Evaluate>` text."
     if not evaluation: return None
     if _WRONG_RE.match(evaluation): return False
@@ -207,7 +244,9 @@ def verdict(evaluation: str | None) -> bool | None:
     return None
 
 # %% ../nbs/02_steps.ipynb #ca9f41f8
-def render_trace(trace: ParsedTrace, first: int = 1) -> str:
+def render_trace(trace: ParsedTrace,  # the trace to write
+                 first: int = 1,  # the number of its first step
+                ) -> str:  # its text in the hierarchical format
     "The hierarchical text of a correction trace, its steps numbered from `first`."
     parts = []
     for i, r in enumerate(trace.reviews, first):
@@ -221,7 +260,18 @@ def render_trace(trace: ParsedTrace, first: int = 1) -> str:
     if trace.answer is not None: parts.append(f'<Answer>{trace.answer}</Answer>')
     return '\n'.join(parts)
 
-def parse_trace(text) -> ParsedTrace | FormatError:
+# %% ../nbs/02_steps.ipynb #8c32137e
+def _judge(ev: str | None, cause: str | None, corr: str | None, n: int, warnings: list[str]) -> bool | None:
+    "The verdict on step `n` from its evaluation, cause and correction."
+    v = verdict(ev)
+    if v is None and (cause or corr):
+        v = False; warnings.append(f'step {n}: unreadable verdict, but a cause or correction: taken as wrong')
+    elif v is None and ev is not None: warnings.append(f'step {n}: unreadable verdict {ev[:40]!r}')
+    return v
+
+# %% ../nbs/02_steps.ipynb #8b52a2a2
+def parse_trace(text,  # a model's text (anything else gives a `FormatError`)
+               ) -> ParsedTrace | FormatError:  # the trace, with its repairs in `warnings`
     "Read a correction trace from model text, repairing what can be repaired."
     if not isinstance(text, str): return FormatError(f'expected text, got {type(text).__name__}')
     warnings: list[str] = []
@@ -235,10 +285,7 @@ def parse_trace(text) -> ParsedTrace | FormatError:
                 if body: continuation.append(Step(body, _notes(text, b, 'key')))
                 continue
             warnings.append(f'step {len(reviews) + 1} has no <Evaluate>')
-        v = verdict(ev)
-        if v is None and (cause or corr):
-            v = False; warnings.append(f'step {len(reviews) + 1}: unreadable verdict, but a cause or correction: taken as wrong')
-        elif v is None and ev is not None: warnings.append(f'step {len(reviews) + 1}: unreadable verdict {ev[:40]!r}')
+        v = _judge(ev, cause, corr, len(reviews) + 1, warnings)
         reviews.append(StepReview(v, ev or '', cause, corr, body))
         seen_wrong = seen_wrong or v is False
     if not any(r.evaluation or r.cause or r.correction for r in reviews):
@@ -250,7 +297,12 @@ def parse_trace(text) -> ParsedTrace | FormatError:
     return trace
 
 # %% ../nbs/02_steps.ipynb #1b9d9c39
-def trace_record(trace: ParsedTrace, problem_id: str, solution_id: str, producer: str, text: str = '') -> CorrectionTrace:
+def trace_record(trace: ParsedTrace,  # a parsed trace
+                 problem_id: str,  # the problem under review
+                 solution_id: str,  # the solution under review
+                 producer: str,  # who wrote the trace
+                 text: str = '',  # the raw trace text
+                ) -> CorrectionTrace:
     "The `CorrectionTrace` record of a parsed trace."
     k = trace.first_wrong_step
     wrong = trace.reviews[k - 1] if k else None
@@ -260,7 +312,8 @@ def trace_record(trace: ParsedTrace, problem_id: str, solution_id: str, producer
                            continuation=[s.text for s in trace.continuation], final_answer=trace.answer)
 
 # %% ../nbs/02_steps.ipynb #f5b0d675
-def split_steps(text: str) -> list[str]:
+def split_steps(text: str,  # a solution, tagged or not (anything else has no steps)
+               ) -> list[str]:  # the text of each step
     "The steps of a solution in any format."
     if not isinstance(text, str) or not text.strip(): return []
     if any(t.name == 'step' for t in find_tags(text)) and (sol := parse_solution(text)).ok:
