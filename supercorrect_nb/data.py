@@ -20,35 +20,38 @@ from .records import NO_ERROR, Problem, RecordError, Solution, _first_error
 
 # %% auto #0
 __all__ = ['REPO_DATA', 'NAMED', 'GSM8K_MODELS', 'REFERENCE_SETS', 'data_dirs', 'data_path', 'read_rows', 'FieldError',
-           'gsm8k_problem', 'math_problem', 'detect_format', 'Problems', 'load_problems', 'processbench_pair',
-           'load_processbench', 'load_gsm8k_model_solutions', 'check_references', 'check_agreement', 'grade_references',
-           'format_report', 'grade_references_cli']
+           'gsm8k_problem', 'math_problem', 'detect_format', 'Problems', 'hub_rows', 'load_problems',
+           'processbench_pair', 'load_processbench', 'load_gsm8k_model_solutions', 'check_references',
+           'check_agreement', 'grade_references', 'format_report', 'grade_refs_parser', 'grade_references_cli']
 
 # %% ../nbs/03_data.ipynb #0dcf8b9e
 REPO_DATA = Path(supercorrect_nb.__file__).resolve().parent.parent / 'data'  # the checkout's data/
 
-def data_dirs() -> list[Path]:
+def data_dirs() -> list[Path]:  # the folders, first to last
     "The folders `data_path` searches, in order."
     dirs = [os.environ.get('SUPERCORRECT_DATA'), REPO_DATA,
             os.environ.get('SUPERCORRECT_SHARED_DATA') or REPO_DATA.parent.parent / 'shared' / 'data']
     return [Path(d) for d in dirs if d]
 
-def data_path(rel: str) -> Path:
+# %% ../nbs/03_data.ipynb #c9430123
+def data_path(rel: str,  # a path relative to a data folder, e.g. 'gsm8k/test.jsonl'
+             ) -> Path:  # that file in the first folder that has it
     "The first existing `rel` under the data folders."
     for d in data_dirs():
         if (d / rel).exists(): return d / rel
     raise FileNotFoundError(f'{rel} is in none of: ' + ', '.join(map(str, data_dirs())))
 
-# %% ../nbs/03_data.ipynb #c9430123
-def read_rows(path) -> Iterator[tuple[int, dict]]:
-    "`(line number, row)` pairs from a `.jsonl` file or a `.json` array."
-    path = Path(path)
-    if path.suffix == '.json':
-        try: rows = json.loads(path.read_text(encoding='utf-8'))
-        except json.JSONDecodeError as e: raise RecordError(path, e.lineno, None, f'not JSON: {e.msg}') from None
-        if not isinstance(rows, list): raise RecordError(path, None, None, 'expected a JSON array of rows')
-        yield from enumerate(rows)
-        return
+# %% ../nbs/03_data.ipynb #b8de1e02
+def _json_array_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    "`(index, row)` pairs of the JSON array in `path`."
+    try: rows = json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e: raise RecordError(path, e.lineno, None, f'not JSON: {e.msg}') from None
+    if not isinstance(rows, list): raise RecordError(path, None, None, 'expected a JSON array of rows')
+    yield from enumerate(rows)
+
+# %% ../nbs/03_data.ipynb #9866d2b6
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    "`(line number, row)` pairs of the JSON-lines file `path`."
     with open(path, encoding='utf-8') as f:
         for i, line in enumerate(f, 1):
             if not line.strip(): continue
@@ -57,13 +60,22 @@ def read_rows(path) -> Iterator[tuple[int, dict]]:
             if not isinstance(row, dict): raise RecordError(path, i, None, 'expected a JSON object')
             yield i, row
 
-# %% ../nbs/03_data.ipynb #b8de1e02
+# %% ../nbs/03_data.ipynb #a89eb499
+def read_rows(path,  # a `.jsonl` file, or a `.json` file holding an array
+             ) -> Iterator[tuple[int, dict]]:  # (line number, or index in the array; row)
+    "`(line number, row)` pairs from a `.jsonl` file or a `.json` array."
+    path = Path(path)
+    if path.suffix == '.json': yield from _json_array_rows(path)
+    else: yield from _jsonl_rows(path)
+
+# %% ../nbs/03_data.ipynb #dc67cc68
 class FieldError(ValueError):
     "A problem with one field of a raw row."
     def __init__(self, field: str, reason: str):
         self.field, self.reason = field, reason
         super().__init__(f'{field}: {reason}')
 
+# %% ../nbs/03_data.ipynb #f0456bfe
 def _text(row: dict, field: str, required: bool = True) -> str | None:
     v = row.get(field)
     if v is None:
@@ -73,21 +85,30 @@ def _text(row: dict, field: str, required: bool = True) -> str | None:
     if required and not v.strip(): raise FieldError(field, 'empty')
     return v
 
+# %% ../nbs/03_data.ipynb #a167b185
 _GSM8K_FINAL = re.compile(r'####\s*(.+?)\s*$')
 
-def gsm8k_problem(row: dict, id: str, source: str = 'gsm8k') -> Problem:
+def gsm8k_problem(row: dict,  # a GSM8K row: `question`, and `answer` ending in `#### N`
+                  id: str,  # the problem's id
+                  source: str = 'gsm8k',  # the set it comes from
+                 ) -> Problem:
     "A GSM8K row (`question`, `answer` ending in `#### N`) as a `Problem`."
     question, solution = _text(row, 'question'), _text(row, 'answer')
     m = _GSM8K_FINAL.search(solution.strip().splitlines()[-1])
     if not m: raise FieldError('answer', "the last line is not '#### <final answer>'")
     return Problem(id=id, question=question, solution=solution, answer=m.group(1).replace(',', ''), source=source)
 
+# %% ../nbs/03_data.ipynb #b1f0fd5e
 def _level(v) -> int | None:
     if v is None or isinstance(v, int): return v
     m = re.fullmatch(r'(?:Level\s*)?(\d+)', str(v).strip())
     return int(m.group(1)) if m else None  # MATH has two problems at 'Level ?'
 
-def math_problem(row: dict, id: str | None = None, source: str = 'math') -> Problem:
+# %% ../nbs/03_data.ipynb #806b6b2c
+def math_problem(row: dict,  # a MATH row: `problem`, `solution`, and `answer` or a `\boxed{}`
+                 id: str | None = None,  # the problem's id; by default `math/<unique_id or idx>`
+                 source: str = 'math',  # the set it comes from
+                ) -> Problem:
     "A MATH row (`problem`, `solution`, and `answer` or a `\\boxed{}`) as a `Problem`."
     question, solution = _text(row, 'problem'), _text(row, 'solution', required=False)
     answer = _text(row, 'answer', required=False) or (last_boxed(solution) if solution else None)
@@ -100,7 +121,8 @@ def math_problem(row: dict, id: str | None = None, source: str = 'math') -> Prob
                    source=source, subject=subject, level=_level(row.get('level')))
 
 # %% ../nbs/03_data.ipynb #dcbc39c9
-def detect_format(row: dict) -> str:
+def detect_format(row: dict,  # a raw row
+                 ) -> str:  # 'problem', 'gsm8k', 'math' or 'processbench'
     "'problem' (our schema), 'gsm8k', 'math' or 'processbench', from a row's fields."
     keys = set(row)
     if {'id', 'question'} <= keys and 'steps' not in keys: return 'problem'
@@ -109,6 +131,7 @@ def detect_format(row: dict) -> str:
     if 'problem' in keys: return 'math'
     raise FieldError('question', f'unknown row format with fields {sorted(keys)}')
 
+# %% ../nbs/03_data.ipynb #b8c5888a
 def _map_row(fmt: str, row: dict, n: int, source: str) -> Problem:
     if fmt == 'problem':
         try: return Problem.model_validate(row)
@@ -126,10 +149,12 @@ NAMED = {
     'math500/test': 'math500/test.jsonl',
 }
 
+# %% ../nbs/03_data.ipynb #f3d8c447
 class Problems(list):
     "A list of problems that also keeps the errors of rows that were skipped."
     skipped: list[RecordError]
 
+# %% ../nbs/03_data.ipynb #c10044a3
 def _collect(rows, source: str, where, on_error: str, limit: int | None) -> Problems:
     out, fmt = Problems(), None
     out.skipped = []
@@ -145,8 +170,22 @@ def _collect(rows, source: str, where, on_error: str, limit: int | None) -> Prob
             out.skipped.append(err)
     return out
 
-def load_problems(source: str, split: str = 'test', limit: int | None = None, on_error: str = 'raise',
-                  config: str | None = None) -> Problems:
+# %% ../nbs/03_data.ipynb #a5f714c3
+def hub_rows(name: str,  # a hub dataset id, or a local folder of data files
+             split: str,  # the split to read
+             config: str | None = None,  # the dataset's configuration, if it has several
+            ) -> Iterator[tuple[int, dict]]:  # (index, row)
+    "`(index, row)` pairs of a dataset read by `datasets.load_dataset`."
+    from datasets import load_dataset
+    return enumerate(load_dataset(name, config, split=split))
+
+# %% ../nbs/03_data.ipynb #022d6eba
+def load_problems(source: str,  # a named set ('gsm8k', 'math', 'math500'), a file or folder, or a hub id
+                  split: str = 'test',  # the split
+                  limit: int | None = None,  # the most problems to return
+                  on_error: str = 'raise',  # 'raise' at a broken row, or 'skip' it and keep its error
+                  config: str | None = None,  # a hub dataset's configuration
+                 ) -> Problems:
     "Problems from a named set, a local `.jsonl`/`.json` file or folder, or a hub dataset id."
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     name = f'{source}/{split}'
@@ -156,32 +195,39 @@ def load_problems(source: str, split: str = 'test', limit: int | None = None, on
     path = Path(source)
     if path.is_file():
         return _collect(read_rows(path), path.stem if split == 'test' else f'{path.stem}/{split}', path, on_error, limit)
-    from datasets import load_dataset
-    ds = load_dataset(str(source), config, split=split)
-    return _collect(enumerate(ds), f'{path.name}/{split}', f'{source}[{split}]', on_error, limit)
+    return _collect(hub_rows(str(source), split, config), f'{path.name}/{split}', f'{source}[{split}]', on_error, limit)
 
 # %% ../nbs/03_data.ipynb #11e7bc90
-def processbench_pair(row: dict, source: str) -> tuple[Problem, Solution]:
-    "One ProcessBench row as a problem and a labelled solution."
+def _steps_and_label(row: dict) -> tuple[list[str], int]:
     steps, label = row.get('steps'), row.get('label')
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps): raise FieldError('steps', 'expected a list of texts')
     if not isinstance(label, int) or not -1 <= label < len(steps): raise FieldError('label', f'{label!r} is not -1 or a step index')
+    return steps, label
+
+# %% ../nbs/03_data.ipynb #fd6c8c9a
+def processbench_pair(row: dict,  # a ProcessBench row: `id`, `problem`, `steps`, `label`, ...
+                      source: str,  # the set it comes from, e.g. 'processbench/gsm8k'
+                     ) -> tuple[Problem, Solution]:  # the problem, and the solution with its first wrong step
+    "One ProcessBench row as a problem and a labelled solution."
+    steps, label = _steps_and_label(row)
     pid = f"processbench/{row.get('id') or _text(row, 'id')}"
     prob = Problem(id=pid, question=_text(row, 'problem'), source=source)
     sol = Solution(problem_id=pid, producer=str(row.get('generator', 'unknown')), text='\n\n'.join(steps), steps=steps,
                    correct=row.get('final_answer_correct'), first_wrong_step=NO_ERROR if label == -1 else label + 1)
     return prob, sol
 
-def load_processbench(subset: str = 'gsm8k', path=None, split: str | None = None) -> tuple[list[Problem], list[Solution]]:
+# %% ../nbs/03_data.ipynb #9cb17166
+def load_processbench(subset: str = 'gsm8k',  # 'gsm8k', 'math', 'olympiadbench' or 'omnimath'
+                      path=None,  # a `.json`/`.jsonl` file, a folder or a hub id; by default the data folders, then the hub
+                      split: str | None = None,  # the hub split; by default `subset`
+                     ) -> tuple[list[Problem], list[Solution]]:  # aligned problems and labelled solutions
     "ProcessBench `subset` (gsm8k, math, …) from the repo, a local file, or the hub (`Qwen/ProcessBench`)."
     if path is None:
         try: path = data_path(f'processbench/{subset}.json')
         except FileNotFoundError: path = 'Qwen/ProcessBench'
     path = Path(path)
     if path.is_file(): rows, where = read_rows(path), path
-    else:
-        from datasets import load_dataset
-        rows, where = enumerate(load_dataset(str(path), split=split or subset)), f'{path}[{split or subset}]'
+    else: rows, where = hub_rows(str(path), split or subset), f'{path}[{split or subset}]'
     probs, sols = [], []
     for line, row in rows:
         try: p, s = processbench_pair(row, f'processbench/{subset}')
@@ -192,30 +238,46 @@ def load_processbench(subset: str = 'gsm8k', path=None, split: str | None = None
 # %% ../nbs/03_data.ipynb #7a20da3d
 GSM8K_MODELS = ('6b_finetuning', '6b_verification', '175b_finetuning', '175b_verification')
 
-def load_gsm8k_model_solutions(path=None) -> tuple[list[Problem], list[Solution]]:
+def _gsm8k_gold(row: dict, n: int) -> Problem:
+    "The `n`th problem of GSM8K's test set, from a row of its model solutions."
+    gold = _text(row, 'ground_truth')
+    ans = extract_answer(gold)
+    if ans is None: raise FieldError('ground_truth', 'no final answer')
+    return Problem(id=f'gsm8k/test/{n}', question=_text(row, 'question'), solution=gold, answer=ans.replace(',', ''),
+                   source='gsm8k/test')
+
+# %% ../nbs/03_data.ipynb #f83c1f28
+def _model_solutions(row: dict, pid: str) -> list[Solution]:
+    sols = []
+    for model in GSM8K_MODELS:
+        entry = row.get(model)
+        if not isinstance(entry, dict) or not isinstance(entry.get('solution'), str):
+            raise FieldError(model, 'expected {is_correct, solution}')
+        sols.append(Solution(problem_id=pid, producer=model, text=entry['solution'], correct=entry.get('is_correct')))
+    return sols
+
+# %% ../nbs/03_data.ipynb #b3ea2299
+def load_gsm8k_model_solutions(path=None,  # the file; by default the data folders' `gsm8k/example_model_solutions.jsonl`
+                              ) -> tuple[list[Problem], list[Solution]]:  # the problems, and four solutions for each
     "The labelled model solutions of GSM8K's `example_model_solutions.jsonl`."
     path = Path(path) if path else data_path('gsm8k/example_model_solutions.jsonl')
     probs, sols = [], []
     for n, (line, row) in enumerate(read_rows(path)):
         try:
-            gold = _text(row, 'ground_truth')
-            ans = extract_answer(gold)
-            if ans is None: raise FieldError('ground_truth', 'no final answer')
-            p = Problem(id=f'gsm8k/test/{n}', question=_text(row, 'question'), solution=gold, answer=ans.replace(',', ''),
-                        source='gsm8k/test')
+            p = _gsm8k_gold(row, n)
             probs.append(p)
-            for model in GSM8K_MODELS:
-                entry = row.get(model)
-                if not isinstance(entry, dict) or not isinstance(entry.get('solution'), str):
-                    raise FieldError(model, 'expected {is_correct, solution}')
-                sols.append(Solution(problem_id=p.id, producer=model, text=entry['solution'], correct=entry.get('is_correct')))
+            sols += _model_solutions(row, p.id)
         except FieldError as e: raise RecordError(path, line, e.field, e.reason) from None
     return probs, sols
 
-# %% ../nbs/03_data.ipynb #f83c1f28
+# %% ../nbs/03_data.ipynb #1da862d7
 REFERENCE_SETS = ('gsm8k/train', 'gsm8k/test', 'math/train', 'math/test')
 
-def check_references(name: str, shortcut: bool = True, progress: bool = True, **kwargs) -> dict:
+def check_references(name: str,  # a named set with its split, e.g. 'gsm8k/test'
+                     shortcut: bool = True,  # count identical strings as equal without math-verify
+                     progress: bool = True,  # show a progress bar
+                     **kwargs,  # passed to `equiv_batch`
+                    ) -> dict:  # set, n, correct, exceptions (the references graded wrong) and seconds
     "Grade every reference solution of a named set against its reference answer."
     source, split = name.split('/')
     t0 = time.perf_counter()
@@ -225,21 +287,32 @@ def check_references(name: str, shortcut: bool = True, progress: bool = True, **
     bad = [dict(id=p.id, answer=p.answer, extracted=x) for p, x, o in zip(probs, preds, ok) if not o]
     return dict(set=name, n=len(probs), correct=sum(ok), exceptions=bad, seconds=round(time.perf_counter() - t0, 2))
 
-def check_agreement(progress: bool = True, **kwargs) -> dict:
+# %% ../nbs/03_data.ipynb #ec1e07e9
+def _agreement(graded: list[bool], sols: list[Solution], preds: list) -> dict:
+    "The grader's verdicts `graded` on `sols` (answers `preds` extracted), against the solutions' labels."
+    pairs = list(zip(graded, (s.correct for s in sols)))
+    disagree = [dict(id=s.problem_id, model=s.producer, label=s.correct, graded=o, extracted=x)
+                for s, x, o in zip(sols, preds, graded) if o != s.correct]
+    return dict(n=len(pairs), agree=sum(o == l for o, l in pairs), both_correct=sum(o and l for o, l in pairs),
+                only_label_correct=sum(l and not o for o, l in pairs), only_graded_correct=sum(o and not l for o, l in pairs),
+                disagreements=disagree)
+
+# %% ../nbs/03_data.ipynb #5478c43d
+def check_agreement(progress: bool = True,  # show a progress bar
+                    **kwargs,  # passed to `equiv_batch`
+                   ) -> dict:  # the counts of `_agreement`, the disagreements, and seconds
     "Agreement of the grader with the `is_correct` labels of GSM8K's example model solutions."
     t0 = time.perf_counter()
     probs, sols = load_gsm8k_model_solutions()
     by_id = {p.id: p for p in probs}
     preds = [extract_answer(s.text) for s in sols]
     ours = equiv_batch([by_id[s.problem_id].answer for s in sols], preds, progress=progress, desc='gsm8k labels', **kwargs)
-    pairs = list(zip(ours, (s.correct for s in sols)))
-    disagree = [dict(id=s.problem_id, model=s.producer, label=s.correct, graded=o, extracted=x)
-                for s, x, o in zip(sols, preds, ours) if o != s.correct]
-    return dict(n=len(pairs), agree=sum(o == l for o, l in pairs), both_correct=sum(o and l for o, l in pairs),
-                only_label_correct=sum(l and not o for o, l in pairs), only_graded_correct=sum(o and not l for o, l in pairs),
-                disagreements=disagree, seconds=round(time.perf_counter() - t0, 2))
+    return dict(**_agreement(ours, sols, preds), seconds=round(time.perf_counter() - t0, 2))
 
-def grade_references(sets=REFERENCE_SETS, progress: bool = True) -> dict:
+# %% ../nbs/03_data.ipynb #66564b5b
+def grade_references(sets=REFERENCE_SETS,  # the named sets to check
+                     progress: bool = True,  # show progress bars
+                    ) -> dict:  # references, math_verify_audit, agreement and seconds
     "The reference and agreement checks, as one report."
     t0 = time.perf_counter()
     refs = [check_references(s, progress=progress) for s in sets]
@@ -247,33 +320,53 @@ def grade_references(sets=REFERENCE_SETS, progress: bool = True) -> dict:
     return dict(references=refs, math_verify_audit=audit, agreement=check_agreement(progress=progress),
                 seconds=round(time.perf_counter() - t0, 2))
 
-# %% ../nbs/03_data.ipynb #b3ea2299
-def format_report(rep: dict, show: int = 10) -> str:
+# %% ../nbs/03_data.ipynb #3a0e73d4
+def _report_sets(rows: list[dict], show: int) -> list[str]:
+    "A line for each set's check, each followed by up to `show` of its exceptions."
+    lines = []
+    for r in rows:
+        lines.append(f"    {r['set']:<12} {r['correct']:>6}/{r['n']:<6} correct  {len(r['exceptions']):>4} exceptions  {r['seconds']:>7.1f}s")
+        for x in r['exceptions'][:show]: lines.append(f"      {x['id']}: answer {x['answer']!r}, extracted {x['extracted']!r}")
+        if len(r['exceptions']) > show: lines.append(f"      … and {len(r['exceptions']) - show} more")
+    return lines
+
+# %% ../nbs/03_data.ipynb #3ac9d3d5
+def _report_agreement(a: dict, show: int) -> list[str]:
+    "The agreement check's lines, with up to `show` disagreements."
+    lines = ['', 'Agreement with the is_correct labels of GSM8K example_model_solutions',
+             f"  {a['agree']}/{a['n']} agree ({a['agree'] / max(a['n'], 1):.2%}); label-only correct {a['only_label_correct']}, "
+             f"grader-only correct {a['only_graded_correct']}  ({a['seconds']:.1f}s)"]
+    for x in a['disagreements'][:show]:
+        lines.append(f"    {x['id']} {x['model']}: label {x['label']}, graded {x['graded']}, extracted {x['extracted']!r}")
+    return lines
+
+# %% ../nbs/03_data.ipynb #b43a469e
+def format_report(rep: dict,  # a report of `grade_references`
+                  show: int = 10,  # the most exceptions (or disagreements) to list for each check
+                 ) -> str:  # the report's lines
     "A report of `grade_references` as text."
     lines = ['Reference solutions graded against their own answers', '']
     for title, key in (('with the grader as used', 'references'), ('math-verify alone (no identical-string shortcut)', 'math_verify_audit')):
         lines.append(f'  {title}:')
-        for r in rep[key]:
-            lines.append(f"    {r['set']:<12} {r['correct']:>6}/{r['n']:<6} correct  {len(r['exceptions']):>4} exceptions  {r['seconds']:>7.1f}s")
-            for x in r['exceptions'][:show]: lines.append(f"      {x['id']}: answer {x['answer']!r}, extracted {x['extracted']!r}")
-            if len(r['exceptions']) > show: lines.append(f"      … and {len(r['exceptions']) - show} more")
-    a = rep['agreement']
-    lines += ['', 'Agreement with the is_correct labels of GSM8K example_model_solutions',
-              f"  {a['agree']}/{a['n']} agree ({a['agree'] / max(a['n'], 1):.2%}); label-only correct {a['only_label_correct']}, "
-              f"grader-only correct {a['only_graded_correct']}  ({a['seconds']:.1f}s)"]
-    for x in a['disagreements'][:show]:
-        lines.append(f"    {x['id']} {x['model']}: label {x['label']}, graded {x['graded']}, extracted {x['extracted']!r}")
+        lines += _report_sets(rep[key], show)
+    lines += _report_agreement(rep['agreement'], show)
     lines += ['', f"total time {rep['seconds']:.1f}s"]
     return '\n'.join(lines)
 
-def grade_references_cli():
-    "Print the reference-grading report (the demo job until the pipeline exists)."
+# %% ../nbs/03_data.ipynb #4165f0f0
+def grade_refs_parser():
+    "The arguments of `supercorrect-grade-refs`."
     import argparse
     ap = argparse.ArgumentParser(description=grade_references_cli.__doc__)
     ap.add_argument('--sets', nargs='*', default=list(REFERENCE_SETS), help='named sets to check')
     ap.add_argument('--show', type=int, default=10, help='exceptions to list per set')
     ap.add_argument('--json', help='also write the full report to this JSON file')
-    args = ap.parse_args()
+    return ap
+
+# %% ../nbs/03_data.ipynb #e38a925c
+def grade_references_cli():
+    "Print the reference-grading report (the demo job until the pipeline exists)."
+    args = grade_refs_parser().parse_args()
     rep = grade_references(args.sets)
     print(format_report(rep, args.show))
     if args.json: Path(args.json).write_text(json.dumps(rep, indent=1))

@@ -22,11 +22,15 @@ HIERARCHICAL_SYSTEM = """You solve math problems in a fixed, checkable format.
 - After the last step, write <Generalized>...</Generalized>: in two or three sentences, the method that solves this kind of problem, with no numbers from this one.
 - End with <Answer>...</Answer> holding only the final answer, as \\boxed{...}."""
 
-def solve_messages(problem: Problem) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #25ff7e80
+def solve_messages(problem: Problem,  # the problem to solve
+                  ) -> list[dict]:  # the system instruction and the question
     "Ask for a hierarchical solution of `problem` (the HSFT prompt, and the student's at test time)."
     return [{'role': 'system', 'content': HIERARCHICAL_SYSTEM}, {'role': 'user', 'content': problem.question}]
 
-def plain_messages(problem: Problem) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #8a22b8d9
+def plain_messages(problem: Problem,  # the problem to solve
+                  ) -> list[dict]:  # the question alone
     "The problem alone, with no instruction: how a base model is asked before it learns the format."
     return [{'role': 'user', 'content': problem.question}]
 
@@ -39,7 +43,9 @@ Reference solution:
 
 Rewrite the reference solution in the format. Keep its reasoning and its final answer; break it into steps, add <Key> notes where a student could slip, and write the <Generalized> method."""
 
-def transform_messages(problem: Problem) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #350e605f
+def transform_messages(problem: Problem,  # the problem, with its reference solution
+                      ) -> list[dict]:  # the format's instruction and the request to rewrite
     "Ask the teacher to rewrite `problem`'s reference solution in the hierarchical format."
     if not problem.solution: raise ValueError(f'{problem.id}: no reference solution to rewrite')
     return [{'role': 'system', 'content': HIERARCHICAL_SYSTEM},
@@ -51,7 +57,11 @@ REVISE_USER = """Your solution was checked and returned with these faults:
 
 Write the whole solution again in the format, fixing every fault."""
 
-def revise_messages(messages: list[dict], draft: str, faults: list[str]) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #d8a25563
+def revise_messages(messages: list[dict],  # the conversation that asked for the draft
+                    draft: str,  # the teacher's draft
+                    faults: list[str],  # what is wrong with it, one fault an item
+                   ) -> list[dict]:  # the conversation, the draft, and the request to fix it
     "The conversation `messages` continued with the teacher's `draft` and a request to fix `faults`."
     return [*messages, {'role': 'assistant', 'content': draft},
             {'role': 'user', 'content': REVISE_USER.format(faults='\n'.join(f'- {f}' for f in faults))}]
@@ -61,6 +71,7 @@ INSPECTOR_SYSTEM = """You check worked solutions to math problems before they ar
 Reply with <Verdict>accept</Verdict> when every step is correct, follows from the ones before, and the solution keeps the required format (numbered <Step> tags, <Key> notes where useful, a <Generalized> method, an <Answer>).
 Otherwise reply with <Verdict>reject</Verdict> followed by <Faults>...</Faults>, one line per fault, naming the step."""
 
+# %% ../nbs/05_prompts.ipynb #5466c764
 INSPECT_USER = """Problem:
 {question}
 
@@ -69,21 +80,34 @@ Reference answer: {answer}
 Solution to check:
 {draft}"""
 
-def inspect_messages(problem: Problem, draft: str) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #dd60d06b
+def inspect_messages(problem: Problem,  # the problem, with its reference answer
+                     draft: str,  # the solution to check
+                    ) -> list[dict]:  # the inspector's instruction and the draft to check
     "Ask the inspector for a verdict on `draft`."
     return [{'role': 'system', 'content': INSPECTOR_SYSTEM},
             {'role': 'user', 'content': INSPECT_USER.format(question=problem.question, answer=problem.answer, draft=draft)}]
 
+# %% ../nbs/05_prompts.ipynb #a1ed7389
 _VERDICT_RE = re.compile(r'<\s*verdict\s*>\s*(\w+)', re.I)
+_VERDICTS = {'accept': True, 'accepted': True, 'reject': False, 'rejected': False}
+
+def _verdict_of(text: str) -> bool | None:
+    m = _VERDICT_RE.search(text or '')
+    return None if not m else _VERDICTS.get(m.group(1).lower())
+
+# %% ../nbs/05_prompts.ipynb #c7e411bc
 _FAULTS_RE = re.compile(r'<\s*faults\s*>(.*?)(?:<\s*/\s*faults\s*>|\Z)', re.I | re.S)
 
-def parse_verdict(text: str) -> tuple[bool | None, list[str]]:
-    "The inspector's verdict (True accept, False reject, None unreadable) and the faults it names."
-    m = _VERDICT_RE.search(text or '')
-    verdict = None if not m else {'accept': True, 'accepted': True, 'reject': False, 'rejected': False}.get(m.group(1).lower())
+def _faults_of(text: str) -> list[str]:
     f = _FAULTS_RE.search(text or '')
-    faults = [l.strip(' -*\t') for l in f.group(1).splitlines() if l.strip(' -*\t')] if f else []
-    return verdict, faults
+    return [l.strip(' -*\t') for l in f.group(1).splitlines() if l.strip(' -*\t')] if f else []
+
+# %% ../nbs/05_prompts.ipynb #c65b0659
+def parse_verdict(text: str,  # the inspector's reply
+                 ) -> tuple[bool | None, list[str]]:  # (True accept, False reject, None unreadable; the faults)
+    "The inspector's verdict (True accept, False reject, None unreadable) and the faults it names."
+    return _verdict_of(text), _faults_of(text)
 
 # %% ../nbs/05_prompts.ipynb #a4b5c928
 REVIEW_SYSTEM = """You review worked solutions to math problems step by step, in a fixed format.
@@ -92,21 +116,32 @@ REVIEW_SYSTEM = """You review worked solutions to math problems step by step, in
 - After a wrong step, finish the solution from there in further numbered <Step> tags without <Evaluate>, and end with <Answer>\\boxed{...}</Answer>.
 - If every step is right, evaluate each of them and end with the final <Answer>."""
 
+# %% ../nbs/05_prompts.ipynb #553724dd
 REVIEW_USER = """Problem:
 {question}
 {reference}
 Solution to review:
 {steps}"""
 
-def review_messages(problem: Problem, steps: list[str], reference: bool = False) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #de976014
+def _numbered(steps: list[str]) -> str:
+    return '\n'.join(f'<Step{i}>{s}</Step{i}>' for i, s in enumerate(steps, 1))
+
+# %% ../nbs/05_prompts.ipynb #8e7a31e9
+def _reference_note(problem: Problem, reference: bool) -> str:
+    if not reference: return ''
+    if not problem.solution: raise ValueError(f'{problem.id}: no reference solution to show the reviewer')
+    return f'\nReference solution (the solver did not see it):\n{problem.solution}\n'
+
+# %% ../nbs/05_prompts.ipynb #6512c947
+def review_messages(problem: Problem,  # the problem
+                    steps: list[str],  # the solution's steps
+                    reference: bool = False,  # show the reviewer the problem's reference solution
+                   ) -> list[dict]:  # the reviewer's instruction and the solution to review
     "Ask for a step-by-step review of `steps`; with `reference`, the problem's reference solution is shown to the reviewer."
-    ref = ''
-    if reference:
-        if not problem.solution: raise ValueError(f'{problem.id}: no reference solution to show the reviewer')
-        ref = f'\nReference solution (the solver did not see it):\n{problem.solution}\n'
-    body = '\n'.join(f'<Step{i}>{s}</Step{i}>' for i, s in enumerate(steps, 1))
+    ref = _reference_note(problem, reference)
     return [{'role': 'system', 'content': REVIEW_SYSTEM},
-            {'role': 'user', 'content': REVIEW_USER.format(question=problem.question, reference=ref, steps=body)}]
+            {'role': 'user', 'content': REVIEW_USER.format(question=problem.question, reference=ref, steps=_numbered(steps))}]
 
 # %% ../nbs/05_prompts.ipynb #f5d117d7
 INSPECT_TRACE_USER = """Problem:
@@ -122,11 +157,15 @@ A reviewer's correction of it:
 
 Check the correction: the step it calls wrong is the first wrong step of the solution, its <Cause> explains what is wrong in that step, and its <Correction> and the rest of its solution are right."""
 
-def inspect_trace_messages(problem: Problem, steps: list[str], trace: str) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #9e175f60
+def inspect_trace_messages(problem: Problem,  # the problem, with its reference answer
+                           steps: list[str],  # the student's steps
+                           trace: str,  # the reviewer's correction trace of them
+                          ) -> list[dict]:  # the inspector's instruction and the trace to check
     "Ask the inspector for a verdict on a correction trace."
-    body = '\n'.join(f'<Step{i}>{s}</Step{i}>' for i, s in enumerate(steps, 1))
     return [{'role': 'system', 'content': INSPECTOR_SYSTEM},
-            {'role': 'user', 'content': INSPECT_TRACE_USER.format(question=problem.question, answer=problem.answer, steps=body, trace=trace)}]
+            {'role': 'user', 'content': INSPECT_TRACE_USER.format(question=problem.question, answer=problem.answer,
+                                                                  steps=_numbered(steps), trace=trace)}]
 
 # %% ../nbs/05_prompts.ipynb #46eadac8
 PAIR_USER = """Problem:
@@ -137,13 +176,20 @@ Solution so far:
 
 {checked}Evaluate step {k}: if it is wrong, give its cause and its correction."""
 
-def pair_messages(problem: Problem, steps: list[str], k: int) -> list[dict]:
+# %% ../nbs/05_prompts.ipynb #530d5d81
+def _checked_note(k: int) -> str:
+    return f'Steps 1 to {k - 1} are right. ' if k > 2 else 'Step 1 is right. ' if k == 2 else ''
+
+# %% ../nbs/05_prompts.ipynb #dbe70cfb
+def pair_messages(problem: Problem,  # the problem
+                  steps: list[str],  # the solution's steps
+                  k: int,  # the step to evaluate (1-based); the steps after it are cut
+                 ) -> list[dict]:  # the reviewer's instruction and the solution up to step `k`
     "The prompt of a correction pair at step `k` (the solution cut after step `k`)."
     if not 1 <= k <= len(steps): raise ValueError(f'step {k} is not among the {len(steps)} steps')
-    body = '\n'.join(f'<Step{i}>{s}</Step{i}>' for i, s in enumerate(steps[:k], 1))
     return [{'role': 'system', 'content': REVIEW_SYSTEM},
-            {'role': 'user', 'content': PAIR_USER.format(question=problem.question, steps=body, k=k,
-                                                          checked=f'Steps 1 to {k - 1} are right. ' if k > 2 else 'Step 1 is right. ' if k == 2 else '')}]
+            {'role': 'user', 'content': PAIR_USER.format(question=problem.question, steps=_numbered(steps[:k]), k=k,
+                                                          checked=_checked_note(k))}]
 
 # %% ../nbs/05_prompts.ipynb #f8f16f20
 REASK_USER = ('Your reply could not be used: {reason}. Write the whole reply again, '

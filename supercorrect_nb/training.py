@@ -50,6 +50,7 @@ class TrainConfig(BaseModel):
     eval_steps: int | None = None               # evaluate on the validation split every so many steps
     seed: int = 0
     report_to: str = 'none'
+    progress: bool = True                       # the trainer's progress bar
 
 # %% ../nbs/08_training.ipynb #779f458f
 def machine_defaults(cfg: TrainConfig) -> tuple[bool, str]:
@@ -78,7 +79,7 @@ def trl_kwargs(self: TrainConfig) -> dict:
         model_init_kwargs={'attn_implementation': attn, 'dtype': torch.bfloat16 if bf16 else torch.float32},
         save_steps=self.save_steps, save_total_limit=self.save_total_limit, logging_steps=self.logging_steps,
         eval_strategy='steps' if self.eval_steps else 'no', eval_steps=self.eval_steps, seed=self.seed,
-        report_to=self.report_to, use_cpu=not torch.cuda.is_available(), dataloader_pin_memory=torch.cuda.is_available(),
+        report_to=self.report_to, disable_tqdm=not self.progress, use_cpu=not torch.cuda.is_available(), dataloader_pin_memory=torch.cuda.is_available(),
         **{ckpt: self.gradient_checkpointing})
 
 # %% ../nbs/08_training.ipynb #628cbe7e
