@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH ?= torch==2.13.0
 PIP := $(BIN)/python -m pip
 
-.PHONY: venv demo student test check-sync nbtest pytest docs export run-nbs bench lab clean
+.PHONY: venv demo student test check-sync lint cells nbtest pytest docs export run-nbs bench lab clean
 
 $(STAMP): settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,19 @@ demo: venv
 student: venv
 	$(BIN)/supercorrect-pretrain-student
 
-## Every check: clean, in-sync notebooks; the notebook cells; the tests (which also build the docs).
-test: venv check-sync nbtest pytest
+## Every check: clean, in-sync notebooks; ruff on the module; the notebook cells; the tests (which also build the docs).
+test: venv check-sync lint nbtest pytest
 
 check-sync: venv
 	$(BIN)/python tools/sync.py --check
+
+## ruff (rules in ruff.toml) on the exported module: fix a finding in its notebook, then `make export`.
+lint: venv
+	$(BIN)/ruff check supercorrect_nb
+
+## Exported-cell sizes and demonstrated names of nbs/ (the issue-12 targets; --check fails when missed).
+cells:
+	$(PYTHON) tools/cell_figures.py nbs
 
 ## 90_pipeline is the papermill run itself: tests/test_pipeline.py executes it with the tiny CI preset.
 nbtest: venv
