@@ -396,7 +396,7 @@ def _generate(self: TransformersBackend, prompts, s: Sampling) -> list[Reply]:
     ends = self._end_ids()
     prompt_lens = enc['attention_mask'].sum(1).tolist()
     replies, row = [], 0
-    for m, n in prompts:
+    for _, n in prompts:
         replies.append(self._reply(new[row:row + n], prompt_lens[row], ends, s.stop)); row += n
     return replies
 

@@ -5,8 +5,6 @@
 # %% ../nbs/20_correction.ipynb #a42f65af
 from __future__ import annotations
 
-import asyncio
-import sys
 from dataclasses import dataclass
 
 from fastcore.basics import patch

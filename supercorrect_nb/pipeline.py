@@ -332,7 +332,7 @@ def training_figure(curves: list[tuple[str, dict]]):
     "The training losses (and DPO's reward margin), a panel per training step."
     from plotly.subplots import make_subplots
     fig = make_subplots(rows=1, cols=len(curves), subplot_titles=[_CURVE_TITLES[k] for k, _ in curves])
-    for i, (k, t) in enumerate(curves, 1):
+    for i, (_, t) in enumerate(curves, 1):
         fig.add_scatter(y=t['losses'], name='loss', row=1, col=i)
         if t.get('margins'): fig.add_scatter(y=t['margins'], name='reward margin', row=1, col=i)
     fig.update_layout(title='Training curves (per logging step)')
