@@ -178,6 +178,13 @@ def _outside(text: str, blocks: list[_Block]) -> str:
     out.append(text[pos:])
     return TAG_RE.sub('', ''.join(out)).strip()
 
+# %% ../nbs/02_steps.ipynb #797831cf
+def _tagged(text) -> tuple[list[_Block], list[str]] | FormatError:
+    "The tag blocks of a model's text and a list for its repairs; a `FormatError` when it is not text."
+    if not isinstance(text, str): return FormatError(f'expected text, got {type(text).__name__}')
+    warnings: list[str] = []
+    return _blocks(text, warnings), warnings
+
 # %% ../nbs/02_steps.ipynb #a235e985
 def _solution_steps(text: str, blocks: list[_Block], warnings: list[str]) -> list[Step]:
     "The non-empty steps of the step blocks, each with its key note."
@@ -192,9 +199,8 @@ def _solution_steps(text: str, blocks: list[_Block], warnings: list[str]) -> lis
 def parse_solution(text,  # a model's text (anything else gives a `FormatError`)
                   ) -> HierarchicalSolution | FormatError:  # the solution, with its repairs in `warnings`
     "Read a hierarchical solution from model text, repairing what can be repaired."
-    if not isinstance(text, str): return FormatError(f'expected text, got {type(text).__name__}')
-    warnings: list[str] = []
-    blocks = _blocks(text, warnings)
+    if isinstance(read := _tagged(text), FormatError): return read
+    blocks, warnings = read
     steps = _solution_steps(text, blocks, warnings)
     if _outside(text, blocks): warnings.append('text outside the tags ignored')
     if not steps:
@@ -270,12 +276,8 @@ def _judge(ev: str | None, cause: str | None, corr: str | None, n: int, warnings
     return v
 
 # %% ../nbs/02_steps.ipynb #8b52a2a2
-def parse_trace(text,  # a model's text (anything else gives a `FormatError`)
-               ) -> ParsedTrace | FormatError:  # the trace, with its repairs in `warnings`
-    "Read a correction trace from model text, repairing what can be repaired."
-    if not isinstance(text, str): return FormatError(f'expected text, got {type(text).__name__}')
-    warnings: list[str] = []
-    blocks = _blocks(text, warnings)
+def _reviews(text: str, blocks: list[_Block], warnings: list[str]) -> tuple[list[StepReview], list[Step]]:
+    "The reviewed steps of a trace, and the steps that continue after the first wrong one."
     reviews, continuation, seen_wrong = [], [], False
     for b in (b for b in blocks if b.name == 'step'):
         ev, cause, corr = _notes(text, b, 'evaluate'), _notes(text, b, 'cause'), _notes(text, b, 'correction')
@@ -288,6 +290,15 @@ def parse_trace(text,  # a model's text (anything else gives a `FormatError`)
         v = _judge(ev, cause, corr, len(reviews) + 1, warnings)
         reviews.append(StepReview(v, ev or '', cause, corr, body))
         seen_wrong = seen_wrong or v is False
+    return reviews, continuation
+
+# %% ../nbs/02_steps.ipynb #054ba7ca
+def parse_trace(text,  # a model's text (anything else gives a `FormatError`)
+               ) -> ParsedTrace | FormatError:  # the trace, with its repairs in `warnings`
+    "Read a correction trace from model text, repairing what can be repaired."
+    if isinstance(read := _tagged(text), FormatError): return read
+    blocks, warnings = read
+    reviews, continuation = _reviews(text, blocks, warnings)
     if not any(r.evaluation or r.cause or r.correction for r in reviews):
         return FormatError('no <Evaluate> found', warnings)
     trace = ParsedTrace(reviews, continuation, _last(text, blocks, 'answer', warnings), warnings)
