@@ -465,4 +465,10 @@ d = { 'settings': { 'branch': 'main',
                                                                                          'supercorrect_nb/testbed.py'),
                                          'supercorrect_nb.testbed.sentence': ('testbed.html#sentence', 'supercorrect_nb/testbed.py'),
                                          'supercorrect_nb.testbed.split_of': ('testbed.html#split_of', 'supercorrect_nb/testbed.py'),
-                                         'supercorrect_nb.testbed.step_text': ('testbed.html#step_text', 'supercorrect_nb/testbed.py')}}}
+                                         'supercorrect_nb.testbed.step_text': ('testbed.html#step_text', 'supercorrect_nb/testbed.py')},
+            'supercorrect_nb.tokenizer': { 'supercorrect_nb.tokenizer.bpe_tokenizer': ( 'tokenizer.html#bpe_tokenizer',
+                                                                                        'supercorrect_nb/tokenizer.py'),
+                                           'supercorrect_nb.tokenizer.split_around': ( 'tokenizer.html#split_around',
+                                                                                       'supercorrect_nb/tokenizer.py'),
+                                           'supercorrect_nb.tokenizer.train_bpe': ( 'tokenizer.html#train_bpe',
+                                                                                    'supercorrect_nb/tokenizer.py')}}}
