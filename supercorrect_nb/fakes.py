@@ -67,6 +67,7 @@ async def _truncated(request, data: bytes):
     request.transport.close()
     return resp
 
+# %% ../nbs/04_fakes.ipynb #95b8c5c0
 async def _answer(request, s: dict, key: str, fault: str | None, body: dict, n: int, model: str):
     "The completion of `n` echoed replies, with the faults 'empty' and 'truncated' applied."
     from aiohttp import web
@@ -97,6 +98,7 @@ async def _chat(request, s: dict, cfg: dict):
     if fault == 'hang': await asyncio.sleep(cfg['hang_seconds'])
     return await _answer(request, s, key, fault, body, n, cfg['model'])
 
+# %% ../nbs/04_fakes.ipynb #b2975270
 def _stats(s: dict) -> dict:
     "The counters `/stats` reports."
     return {'requests': s['requests'], 'faults': dict(s['faults']), 'served_keys': len(s['served']),
@@ -172,6 +174,7 @@ def start(self: ScriptedServer, timeout: float = 30.0):
     self.stop()
     raise RuntimeError('the scripted server did not start')
 
+# %% ../nbs/04_fakes.ipynb #52072f26
 @patch
 def stats(self: ScriptedServer) -> dict:
     "The server's counters (see `make_app`)."
@@ -184,6 +187,7 @@ def _default_corpus() -> list[str]:
     try: return [p.question + '\n' + (p.solution or '') for p in load_problems('gsm8k', 'test')]
     except FileNotFoundError: return [f'Step {i}: {i} + {i} = {2 * i}. The answer is {2 * i}.' for i in range(2000)]
 
+# %% ../nbs/04_fakes.ipynb #f93ddc53
 def tiny_chat_model(path,  # the model folder to write
                     corpus: list[str] | None = None,  # the tokenizer's training text (default: GSM8K test problems)
                     vocab_size: int = 1024,  # the tokenizer's vocabulary

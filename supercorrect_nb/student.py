@@ -44,6 +44,7 @@ _INVERSE = {'+': '-', '-': '+', '*': '/', '/': '*'}
 def _numbers(prog: Program) -> list[int]:
     return sorted({v for v in prog.values().values()} | {f.k for f in prog.facts if f.k is not None})
 
+# %% ../nbs/51_student.ipynb #38260891
 def _planted_step(prog: Program, f, truth: dict[str, int], rng: random.Random, kind: str | None) -> tuple[str, int]:
     "The step that computes `f` with an error of `kind` (drawn when None), and the value it claims."
     a, b = ([truth[r] for r in f.refs] + [f.k])[:2]
@@ -66,6 +67,7 @@ def _carried(prog: Program, rest: list, known: dict[str, int]) -> list[str]:
         steps.append(step_text(g, known, prog.obj))
     return steps
 
+# %% ../nbs/51_student.ipynb #2b5004d1
 def wrong_steps(prog: Program,  # the problem's program
                 rng: random.Random,  # draws the step, and the error when `kind` is None
                 kind: str | None = None,  # one of `ERRORS`, or None to draw one
@@ -178,6 +180,7 @@ def n_params(path) -> int:
 PRETRAIN = dict(epochs=1.0, lr=3e-3, warmup_ratio=0.03, weight_decay=0.01, batch=16, block=512, bf16=True, logging_steps=25,
                 save_steps=250)
 
+# %% ../nbs/51_student.ipynb #7c59cc9c
 def lm_blocks(rows: list[dict],  # conversations (prompt/completion)
               tok,  # the tokenizer, with its chat template
               block: int = 512,  # tokens per example

@@ -77,6 +77,7 @@ def ordinal(k: int) -> str:
     "`k` as an ordinal: 1st, 2nd, 3rd, 4th, ..., 11th, 21st."
     return f'{k}{"th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")}'
 
+# %% ../nbs/50_testbed.ipynb #b4b6f325
 def sentence(f: Fact,  # the fact to state
              obj: str,  # what is counted
             ) -> str:
@@ -127,6 +128,7 @@ def step_text(f: Fact,  # the fact the step computes
             'together': f'{a[0]} + {a[1]}' if len(a) > 1 else ''}[f.op]
     return f'{f.name} has {expr} = {f.value(known)} {obj}.'
 
+# %% ../nbs/50_testbed.ipynb #42f22c41
 def key_note(f: Fact) -> str | None:
     "The `<Key>` note of a relation that reads backwards, or None."
     if f.op == 'fewer': return 'Fewer means subtract from the other count.'
@@ -203,6 +205,7 @@ def _problem(prog: Program, q: str, sol: HierarchicalSolution, split: str, i: in
                    answer=str(prog.values()[prog.target]), source=f'testbed/{split}', subject='testbed',
                    level=len(sol.steps))
 
+# %% ../nbs/50_testbed.ipynb #df614bf4
 def generate(n: int,  # how many problems
              split: str = 'train',  # 'train' or 'test'
              seed: int = 0,  # the seed (each split draws its own sequence)
@@ -237,6 +240,7 @@ _STEP_RE = re.compile(r'([A-Z][a-z]+) has (\d+) ([-+*/]) (\d+) = (-?\d+) (\w+)')
 _ARITH = {'+': lambda a, b: a + b, '-': lambda a, b: a - b, '*': lambda a, b: a * b,
           '/': lambda a, b: a // b if b and a % b == 0 else None}
 
+# %% ../nbs/50_testbed.ipynb #1cce6ea6
 def apply_op(op: str,  # '+', '-', '*' or '/'
              a: int, b: int,  # the operands
             ) -> int | None:  # `a op b`; None for a division that is not exact
@@ -282,6 +286,7 @@ def _question_in(user: str) -> str:
     if user.startswith('Problem:\n'): return user[len('Problem:\n'):].split('\n\n', 1)[0].strip()
     return user.strip()
 
+# %% ../nbs/50_testbed.ipynb #bda9a9e6
 def _steps_after(text: str, marker: str, until: str | None = None) -> list[str]:
     part = text.split(marker, 1)[1]
     if until: part = part.split(until, 1)[0]
@@ -293,6 +298,7 @@ def _next_fact(prog: Program, steps: list[str]) -> Fact | None:
     done = {m[1] for st in steps if (m := _STEP_RE.search(st)) and judge_steps(prog, [st]).first_wrong is None}
     return next((f for f in prog.needed() if f.op != 'has' and f.name not in done), None)
 
+# %% ../nbs/50_testbed.ipynb #044506cf
 def exact_review(prog: Program,  # the problem's program
                  steps: list[str],  # the solution's step texts
                 ) -> str:
@@ -325,6 +331,7 @@ def _inspect_solution_reply(prog: Program, truth: dict[str, int], user: str) -> 
         return '<Verdict>accept</Verdict>'
     return f'<Verdict>reject</Verdict><Faults>Step {v.first_wrong or "last"}: {v.cause or "the answer is not the one the steps reach."}</Faults>'
 
+# %% ../nbs/50_testbed.ipynb #1ed1700f
 def _inspect_trace_reply(prog: Program, user: str) -> str:
     "The inspector's verdict on a correction trace."
     steps = _steps_after(user, "A student's solution:", "A reviewer's correction of it:")
