@@ -14,8 +14,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from fastcore.basics import patch
+
+from .tokenizer import bpe_tokenizer
+
 # %% auto #0
-__all__ = ['FAULTS', 'CHATML_TEMPLATE', 'echo_reply', 'draw_fault', 'make_app', 'serve', 'ScriptedServer', 'tiny_chat_model']
+__all__ = ['FAULTS', 'echo_reply', 'draw_fault', 'make_app', 'serve', 'ScriptedServer', 'tiny_chat_model']
 
 # %% ../nbs/04_fakes.ipynb #e1d86d27
 FAULTS = ('429', '500', 'hang', 'malformed', 'empty', 'truncated')
@@ -32,68 +36,102 @@ def draw_fault(body: bytes, attempt: int, rate: float, kinds=FAULTS, seed: int =
     return kinds[(h >> 24) % len(kinds)]
 
 # %% ../nbs/04_fakes.ipynb #62675e5b
-def make_app(latency: float = 0.0, fault_rate: float = 0.0, faults=FAULTS, hang_seconds: float = 30.0,
-             retry_after: float = 0.05, seed: int = 0, supports_n: bool = True, model: str = 'scripted'):
+def _completion(body: dict, texts: list[str], request_no: int, model: str) -> dict:
+    "The chat-completions response body with one choice per text; tokens are counted as words."
+    prompt_tokens = sum(len(str(m.get('content', '')).split()) for m in body.get('messages', []))
+    return {'id': f'chatcmpl-{request_no}', 'object': 'chat.completion', 'created': int(time.time()),
+            'model': body.get('model', model),
+            'choices': [{'index': i, 'message': {'role': 'assistant', 'content': t}, 'finish_reason': 'stop'}
+                        for i, t in enumerate(texts)],
+            'usage': {'prompt_tokens': prompt_tokens, 'completion_tokens': sum(len(t.split()) for t in texts),
+                      'total_tokens': prompt_tokens + sum(len(t.split()) for t in texts)}}
+
+# %% ../nbs/04_fakes.ipynb #7895c302
+def _fault_reply(fault: str | None, retry_after: float):
+    "The reply that replaces a completion for the faults '429', '500' and 'malformed'; None for the rest."
+    from aiohttp import web
+    if fault == '429':
+        return web.json_response({'error': {'message': 'rate limited', 'type': 'rate_limit'}}, status=429,
+                                 headers={'Retry-After': str(max(1, round(retry_after))),
+                                          'retry-after-ms': str(int(retry_after * 1000))})
+    if fault == '500': return web.json_response({'error': {'message': 'internal error'}}, status=500)
+    if fault == 'malformed': return web.Response(text='{"id": "x", "choices": [{"mess', content_type='application/json')
+
+# %% ../nbs/04_fakes.ipynb #1115673e
+async def _truncated(request, data: bytes):
+    "Send half of `data` under a Content-Length for all of it, then close the connection."
+    from aiohttp import web
+    resp = web.StreamResponse(headers={'Content-Type': 'application/json', 'Content-Length': str(len(data))})
+    await resp.prepare(request)
+    await resp.write(data[:len(data) // 2])
+    request.transport.close()
+    return resp
+
+# %% ../nbs/04_fakes.ipynb #95b8c5c0
+async def _answer(request, s: dict, key: str, fault: str | None, body: dict, n: int, model: str):
+    "The completion of `n` echoed replies, with the faults 'empty' and 'truncated' applied."
+    from aiohttp import web
+    texts = [echo_reply(body.get('messages', []), i, n) for i in range(n)]
+    if fault == 'empty': texts = [''] * n
+    data = json.dumps(_completion(body, texts, s['requests'], model)).encode()
+    if fault == 'truncated': return await _truncated(request, data)
+    if fault is None: s['served'][key] += 1  # a reply the client can use
+    return web.Response(body=data, content_type='application/json')
+
+# %% ../nbs/04_fakes.ipynb #de56b749
+async def _chat(request, s: dict, cfg: dict):
+    "Answer one chat-completions request (or inject its fault), counting it in the server state `s`."
+    from aiohttp import web
+    s['requests'] += 1
+    raw = await request.read()
+    if auth := request.headers.get('Authorization'): s['auth'].add(hashlib.sha256(auth.encode()).hexdigest())
+    try: body = json.loads(raw)
+    except json.JSONDecodeError: return web.json_response({'error': {'message': 'invalid JSON'}}, status=400)
+    n = body.get('n') or 1
+    if n > 1 and not cfg['supports_n']: return web.json_response({'error': {'message': "'n' is not supported"}}, status=400)
+    key = hashlib.sha256(raw).hexdigest()
+    fault = draw_fault(raw, s['attempts'][key], cfg['fault_rate'], cfg['faults'], cfg['seed'])
+    s['attempts'][key] += 1
+    if cfg['latency']: await asyncio.sleep(cfg['latency'])
+    if fault: s['faults'][fault] += 1
+    if (reply := _fault_reply(fault, cfg['retry_after'])) is not None: return reply
+    if fault == 'hang': await asyncio.sleep(cfg['hang_seconds'])
+    return await _answer(request, s, key, fault, body, n, cfg['model'])
+
+# %% ../nbs/04_fakes.ipynb #b2975270
+def _stats(s: dict) -> dict:
+    "The counters `/stats` reports."
+    return {'requests': s['requests'], 'faults': dict(s['faults']), 'served_keys': len(s['served']),
+            'served': sum(s['served'].values()), 'repeats': sum(c - 1 for c in s['served'].values()),
+            'auth_sha256': sorted(s['auth'])}
+
+# %% ../nbs/04_fakes.ipynb #6d404484
+def make_app(latency: float = 0.0,  # seconds before each reply
+             fault_rate: float = 0.0,  # the share of arrivals that get a fault
+             faults=FAULTS,  # the kinds of fault to draw from
+             hang_seconds: float = 30.0,  # how long a 'hang' waits before it answers
+             retry_after: float = 0.05,  # the wait a 429 asks for, in seconds
+             seed: int = 0,  # the seed of the fault draws
+             supports_n: bool = True,  # whether `n` > 1 is answered (else a 400)
+             model: str = 'scripted',  # the model's name
+            ):  # an `aiohttp.web.Application`
     "The aiohttp application of a scripted OpenAI-compatible server."
     from aiohttp import web
-    attempts, served, fault_counts = Counter(), Counter(), Counter()
-    state = dict(requests=0, auth=set())
-
-    def completion(body: dict, texts: list[str]) -> dict:
-        prompt_tokens = sum(len(str(m.get('content', '')).split()) for m in body.get('messages', []))
-        return {'id': f'chatcmpl-{state["requests"]}', 'object': 'chat.completion', 'created': int(time.time()),
-                'model': body.get('model', model),
-                'choices': [{'index': i, 'message': {'role': 'assistant', 'content': t}, 'finish_reason': 'stop'}
-                            for i, t in enumerate(texts)],
-                'usage': {'prompt_tokens': prompt_tokens, 'completion_tokens': sum(len(t.split()) for t in texts),
-                          'total_tokens': prompt_tokens + sum(len(t.split()) for t in texts)}}
-
-    async def chat(request):
-        state['requests'] += 1
-        raw = await request.read()
-        if auth := request.headers.get('Authorization'): state['auth'].add(hashlib.sha256(auth.encode()).hexdigest())
-        try: body = json.loads(raw)
-        except json.JSONDecodeError: return web.json_response({'error': {'message': 'invalid JSON'}}, status=400)
-        n = body.get('n') or 1
-        if n > 1 and not supports_n: return web.json_response({'error': {'message': "'n' is not supported"}}, status=400)
-        key = hashlib.sha256(raw).hexdigest()
-        fault = draw_fault(raw, attempts[key], fault_rate, faults, seed)
-        attempts[key] += 1
-        if latency: await asyncio.sleep(latency)
-        if fault: fault_counts[fault] += 1
-        if fault == '429':
-            return web.json_response({'error': {'message': 'rate limited', 'type': 'rate_limit'}}, status=429,
-                                     headers={'Retry-After': str(max(1, round(retry_after))),
-                                              'retry-after-ms': str(int(retry_after * 1000))})
-        if fault == '500': return web.json_response({'error': {'message': 'internal error'}}, status=500)
-        if fault == 'hang': await asyncio.sleep(hang_seconds)
-        if fault == 'malformed': return web.Response(text='{"id": "x", "choices": [{"mess', content_type='application/json')
-        texts = [echo_reply(body.get('messages', []), i, n) for i in range(n)]
-        if fault == 'empty': texts = [''] * n
-        data = json.dumps(completion(body, texts)).encode()
-        if fault == 'truncated':
-            resp = web.StreamResponse(headers={'Content-Type': 'application/json', 'Content-Length': str(len(data))})
-            await resp.prepare(request)
-            await resp.write(data[:len(data) // 2])
-            request.transport.close()
-            return resp
-        if fault is None: served[key] += 1  # a reply the client can use
-        return web.Response(body=data, content_type='application/json')
-
-    async def stats(request):
-        return web.json_response({'requests': state['requests'], 'faults': dict(fault_counts), 'served_keys': len(served),
-                                  'served': sum(served.values()), 'repeats': sum(c - 1 for c in served.values()),
-                                  'auth_sha256': sorted(state['auth'])})
-
+    cfg = dict(latency=latency, fault_rate=fault_rate, faults=faults, hang_seconds=hang_seconds, retry_after=retry_after,
+               seed=seed, supports_n=supports_n, model=model)
+    s = dict(requests=0, auth=set(), attempts=Counter(), served=Counter(), faults=Counter())
+    async def chat(request): return await _chat(request, s, cfg)
+    async def stats(request): return web.json_response(_stats(s))
     async def models(request): return web.json_response({'object': 'list', 'data': [{'id': model, 'object': 'model'}]})
     async def health(request): return web.json_response({'status': 'ok'})
-
     app = web.Application(client_max_size=64 * 2**20)
     app.add_routes([web.post('/v1/chat/completions', chat), web.get('/stats', stats),
                     web.get('/v1/models', models), web.get('/health', health)])
     return app
 
-def serve(port: int = 0, **kwargs):
+# %% ../nbs/04_fakes.ipynb #02c49cc6
+def serve(port: int = 0,  # the port; 0 lets the system choose one
+          **kwargs):  # settings for `make_app`
     "Run a scripted server on 127.0.0.1 until killed; prints `PORT <n>` once it listens."
     from aiohttp import web
     async def main():
@@ -108,60 +146,60 @@ def serve(port: int = 0, **kwargs):
 # %% ../nbs/04_fakes.ipynb #7ddaa0cf
 class ScriptedServer:
     "A scripted OpenAI-compatible server in a child process on 127.0.0.1; use as a context manager."
-    def __init__(self, **kwargs): self.kwargs, self.proc, self.port = kwargs, None, None
-
-    def start(self, timeout: float = 30.0):
-        code = f'from supercorrect_nb.fakes import serve; serve(**{self.kwargs!r})'
-        self.proc = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
-        t0 = time.time()
-        while time.time() - t0 < timeout:
-            line = self.proc.stdout.readline()
-            if line.startswith('PORT'):
-                self.port = int(line.split()[1]); return self
-            if self.proc.poll() is not None: break
-        self.stop()
-        raise RuntimeError('the scripted server did not start')
+    def __init__(self, **kwargs): self.kwargs, self.proc, self.port = kwargs, None, None  # kwargs: settings for `make_app`
 
     @property
     def url(self) -> str: return f'http://127.0.0.1:{self.port}/v1'
 
-    def stats(self) -> dict:
-        "The server's counters (see `make_app`)."
-        import urllib.request
-        with urllib.request.urlopen(f'http://127.0.0.1:{self.port}/stats', timeout=10) as r: return json.loads(r.read())
-
     def stop(self):
+        "Kill the server's process, if it runs."
         if self.proc and self.proc.poll() is None:
             self.proc.kill(); self.proc.wait()
 
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
 
-# %% ../nbs/04_fakes.ipynb #56355444
-CHATML_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-                   "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+# %% ../nbs/04_fakes.ipynb #afb8661f
+@patch
+def start(self: ScriptedServer, timeout: float = 30.0):
+    "Start the server; RuntimeError when it does not listen within `timeout` seconds."
+    code = f'from supercorrect_nb.fakes import serve; serve(**{self.kwargs!r})'
+    self.proc = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        line = self.proc.stdout.readline()
+        if line.startswith('PORT'):
+            self.port = int(line.split()[1]); return self
+        if self.proc.poll() is not None: break
+    self.stop()
+    raise RuntimeError('the scripted server did not start')
 
+# %% ../nbs/04_fakes.ipynb #52072f26
+@patch
+def stats(self: ScriptedServer) -> dict:
+    "The server's counters (see `make_app`)."
+    import urllib.request
+    with urllib.request.urlopen(f'http://127.0.0.1:{self.port}/stats', timeout=10) as r: return json.loads(r.read())
+
+# %% ../nbs/04_fakes.ipynb #56355444
 def _default_corpus() -> list[str]:
     from supercorrect_nb.data import load_problems
     try: return [p.question + '\n' + (p.solution or '') for p in load_problems('gsm8k', 'test')]
     except FileNotFoundError: return [f'Step {i}: {i} + {i} = {2 * i}. The answer is {2 * i}.' for i in range(2000)]
 
-def tiny_chat_model(path, corpus: list[str] | None = None, vocab_size: int = 1024, hidden_size: int = 64,
-                    layers: int = 2, seed: int = 0):
+# %% ../nbs/04_fakes.ipynb #f93ddc53
+def tiny_chat_model(path,  # the model folder to write
+                    corpus: list[str] | None = None,  # the tokenizer's training text (default: GSM8K test problems)
+                    vocab_size: int = 1024,  # the tokenizer's vocabulary
+                    hidden_size: int = 64,  # the model's width
+                    layers: int = 2,  # decoder layers
+                    seed: int = 0,  # the seed of the random weights
+                   ):  # `path`
     "Write a random Qwen2 chat model with a locally trained tokenizer to `path`; returns the path."
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
     path = Path(path)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    specials = ['<|endoftext|>', '<|im_start|>', '<|im_end|>']
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(corpus or _default_corpus(), trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token='<|im_end|>', pad_token='<|endoftext|>')
-    fast.chat_template = CHATML_TEMPLATE
+    fast = bpe_tokenizer(corpus or _default_corpus(), vocab_size)
     fast.save_pretrained(path)
     cfg = Qwen2Config(vocab_size=len(fast), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
                       num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,

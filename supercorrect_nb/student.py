@@ -14,12 +14,12 @@ from pathlib import Path
 from fastcore.script import Param, call_parse
 
 from .data import REPO_DATA
-from .fakes import CHATML_TEMPLATE
 from .mining import correction_text
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
 from .records import Problem
-from .testbed import Program, _ARITH, exact_review, generate, judge_steps, parse_question, step_text
+from .testbed import Program, apply_op, exact_review, generate, judge_steps, parse_question, step_text
+from .tokenizer import bpe_tokenizer
 
 # %% auto #0
 __all__ = ['ERRORS', 'KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps', 'conversation',
@@ -44,31 +44,58 @@ _INVERSE = {'+': '-', '-': '+', '*': '/', '/': '*'}
 def _numbers(prog: Program) -> list[int]:
     return sorted({v for v in prog.values().values()} | {f.k for f in prog.facts if f.k is not None})
 
-def wrong_steps(prog: Program, rng: random.Random, kind: str | None = None) -> list[str]:
-    "A solution of `prog` with one planted error, carried through the later steps."
-    truth, needed = prog.values(), needed_steps(prog)
-    j = rng.randrange(len(needed))
-    f, known = needed[j], dict(truth)
+# %% ../nbs/51_student.ipynb #38260891
+def _planted_step(prog: Program, f, truth: dict[str, int], rng: random.Random, kind: str | None) -> tuple[str, int]:
+    "The step that computes `f` with an error of `kind` (drawn when None), and the value it claims."
     a, b = ([truth[r] for r in f.refs] + [f.k])[:2]
     sym = _SYM[f.op]
     kind, a0 = kind or rng.choice(ERRORS), a
     if kind == 'operand': a = rng.choice([x for x in _numbers(prog) if x != a] or [a + 1])
     if kind == 'op': sym = _INVERSE[sym]
-    value = _ARITH[sym](a, b)
+    value = apply_op(sym, a, b)
     if value is None or value < 0: a, sym, value, kind = a0, _SYM[f.op], truth[f.name], 'slip'  # no such step: a slip instead
     if kind == 'slip' or value == truth[f.name]: value += rng.choice([-2, -1, 1, 1, 2, 10])
-    steps = [step_text(g, truth, prog.obj) for g in needed[:j]] + [f'{f.name} has {a} {sym} {b} = {value} {prog.obj}.']
-    known[f.name] = value
-    for g in needed[j + 1:]:
+    return f'{f.name} has {a} {sym} {b} = {value} {prog.obj}.', value
+
+# %% ../nbs/51_student.ipynb #357a2d6c
+def _carried(prog: Program, rest: list, known: dict[str, int]) -> list[str]:
+    "The steps of the relations `rest`, computed from `known` (which they update)."
+    steps = []
+    for g in rest:
         try: known[g.name] = g.value(known)
         except ValueError: break  # a division that no longer comes out: the solution stops here
         steps.append(step_text(g, known, prog.obj))
     return steps
 
+# %% ../nbs/51_student.ipynb #2b5004d1
+def wrong_steps(prog: Program,  # the problem's program
+                rng: random.Random,  # draws the step, and the error when `kind` is None
+                kind: str | None = None,  # one of `ERRORS`, or None to draw one
+               ) -> list[str]:
+    "A solution of `prog` with one planted error, carried through the later steps."
+    truth, needed = prog.values(), needed_steps(prog)
+    j = rng.randrange(len(needed))
+    f, known = needed[j], dict(truth)
+    step, known[f.name] = _planted_step(prog, f, truth, rng, kind)
+    return [step_text(g, truth, prog.obj) for g in needed[:j]] + [step] + _carried(prog, needed[j + 1:], known)
+
 # %% ../nbs/51_student.ipynb #7ba9fe2c
+def _pair_row(problem: Problem, prog: Program, rng: random.Random) -> tuple[list[dict], str]:
+    "A pair prompt on a wrong solution and its verdict: cut at a right step one time in three (when there is one)."
+    steps = wrong_steps(prog, rng)
+    v = judge_steps(prog, steps)
+    if rng.random() < 1 / 3 and v.first_wrong > 1:
+        k = rng.randint(1, v.first_wrong - 1)
+        return pair_messages(problem, steps, k), correction_text(k, True)
+    return pair_messages(problem, steps, v.first_wrong), correction_text(v.first_wrong, False, v.cause, v.correction)
+
+# %% ../nbs/51_student.ipynb #275e8719
 KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
 
-def conversation(problem: Problem, rng: random.Random, kind: str) -> dict:
+def conversation(problem: Problem,  # a testbed problem
+                 rng: random.Random,  # draws the solution's errors and the pair's cut
+                 kind: str,  # 'solve', 'review' or 'pair'
+                ) -> dict:
     "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review' or 'pair'."
     prog = parse_question(problem.question)
     truth = prog.values()
@@ -77,24 +104,25 @@ def conversation(problem: Problem, rng: random.Random, kind: str) -> dict:
     elif kind == 'review':
         steps = right if rng.random() < 1 / 3 else wrong_steps(prog, rng)
         prompt, reply = review_messages(problem, steps), exact_review(prog, steps)
-    elif kind == 'pair':
-        steps = wrong_steps(prog, rng)
-        v = judge_steps(prog, steps)
-        if rng.random() < 1 / 3 and v.first_wrong > 1:
-            k = rng.randint(1, v.first_wrong - 1)
-            prompt, reply = pair_messages(problem, steps, k), correction_text(k, True)
-        else: prompt, reply = pair_messages(problem, steps, v.first_wrong), correction_text(v.first_wrong, False, v.cause, v.correction)
+    elif kind == 'pair': prompt, reply = _pair_row(problem, prog, rng)
     else: raise ValueError(f'unknown kind {kind!r}; known: {sorted(KINDS)}')
     return {'prompt': prompt, 'completion': [{'role': 'assistant', 'content': reply}], 'kind': kind}
 
-def conversations(problems: list[Problem], seed: int = 0, mix: dict | None = None) -> list[dict]:
+# %% ../nbs/51_student.ipynb #b71293a6
+def conversations(problems: list[Problem],  # testbed problems, one row each
+                  seed: int = 0,  # the seed of every draw
+                  mix: dict | None = None,  # the kinds' weights (default `KINDS`)
+                 ) -> list[dict]:
     "One pretraining row per problem, its kind drawn from `mix`."
     rng, mix = random.Random(seed), mix or KINDS
     kinds = rng.choices(list(mix), weights=list(mix.values()), k=len(problems))
     return [conversation(p, rng, k) for p, k in zip(problems, kinds)]
 
 # %% ../nbs/51_student.ipynb #b6780930
-def rehearsal_rows(problems: list[Problem], n: int, seed: int = 0) -> list[dict]:
+def rehearsal_rows(problems: list[Problem],  # the problems (the first `n` are used)
+                   n: int,  # how many rows
+                   seed: int = 0,  # the seed of the conversations
+                  ) -> list[dict]:
     "`n` review and pair conversations as HSFT rows (keys as `templates.sft_rows`), to keep those skills through HSFT."
     problems = problems[:n]
     rows = conversations(problems, seed=seed, mix={'review': 0.7, 'pair': 0.3})
@@ -102,33 +130,31 @@ def rehearsal_rows(problems: list[Problem], n: int, seed: int = 0) -> list[dict]
                  rounds=0) for p, r in zip(problems, rows)]
 
 # %% ../nbs/51_student.ipynb #1409ec2e
-def tag_tokens(max_steps: int = 16) -> list[str]:
+def tag_tokens(max_steps: int = 16,  # the most steps a solution can number
+              ) -> list[str]:
     "The format's tags, each a token."
     names = [f'Step{i}' for i in range(1, max_steps + 1)] + ['Key', 'Generalized', 'Answer', 'Evaluate', 'Cause', 'Correction']
     return [t for n in names for t in (f'<{n}>', f'</{n}>')]
 
-def student_tokenizer(texts: list[str], vocab_size: int = 1024):
+# %% ../nbs/51_student.ipynb #f3afffe0
+def student_tokenizer(texts: list[str],  # the training texts
+                      vocab_size: int = 1024,  # the learned vocabulary (the fixed tokens come on top)
+                     ):
     "A byte-level BPE tokenizer trained on `texts`, with the tags, line breaks and instructions as single tokens."
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
-    tok.decoder = decoders.ByteLevel()
-    specials = ['<|endoftext|>', '<|im_start|>', '<|im_end|>']
     fixed = ['\n', *tag_tokens(), HIERARCHICAL_SYSTEM, REVIEW_SYSTEM, INSPECTOR_SYSTEM]
-    split = re.compile('|'.join(re.escape(t) for t in sorted(fixed, key=len, reverse=True)))
-    pieces = [x for t in [*texts, 'system user assistant'] for x in split.split(t) if x.strip()]  # as the tokenizer will see them
-    tok.train_from_iterator(pieces, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
-                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in fixed])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token='<|im_end|>', pad_token='<|endoftext|>',
-                                   clean_up_tokenization_spaces=False)
-    fast.chat_template = CHATML_TEMPLATE
-    return fast
+    return bpe_tokenizer([*texts, 'system user assistant'], vocab_size, added=fixed, prefix_space=True, clean_up_spaces=False)
 
 # %% ../nbs/51_student.ipynb #becd7eb6
-def new_student(path, texts: list[str], vocab_size: int = 1024, hidden_size: int = 128, layers: int = 6,
-                head_dim: int = 32, kv_heads: int = 2, max_positions: int = 1024, seed: int = 0) -> Path:
+def new_student(path,  # the model folder to write
+                texts: list[str],  # the tokenizer's training texts
+                vocab_size: int = 1024,  # the tokenizer's learned vocabulary
+                hidden_size: int = 128,  # the model's width
+                layers: int = 6,  # decoder layers
+                head_dim: int = 32,  # the width of an attention head
+                kv_heads: int = 2,  # key/value heads
+                max_positions: int = 1024,  # the longest sequence
+                seed: int = 0,  # the seed of the random weights
+               ) -> Path:
     "Write a random Qwen2 student with a tokenizer trained on `texts` to `path`."
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
@@ -144,6 +170,7 @@ def new_student(path, texts: list[str], vocab_size: int = 1024, hidden_size: int
     GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id).save_pretrained(path)
     return path
 
+# %% ../nbs/51_student.ipynb #1cc6745d
 def n_params(path) -> int:
     "The number of parameters of the model in `path`."
     from transformers import AutoModelForCausalLM
@@ -153,7 +180,11 @@ def n_params(path) -> int:
 PRETRAIN = dict(epochs=1.0, lr=3e-3, warmup_ratio=0.03, weight_decay=0.01, batch=16, block=512, bf16=True, logging_steps=25,
                 save_steps=250)
 
-def lm_blocks(rows: list[dict], tok, block: int = 512):
+# %% ../nbs/51_student.ipynb #7c59cc9c
+def lm_blocks(rows: list[dict],  # conversations (prompt/completion)
+              tok,  # the tokenizer, with its chat template
+              block: int = 512,  # tokens per example
+             ):  # a `datasets.Dataset` of `input_ids`
     "The rows as one stream of chat-formatted tokens, cut into `block`-token training examples."
     from datasets import Dataset
     stream = []
@@ -162,11 +193,33 @@ def lm_blocks(rows: list[dict], tok, block: int = 512):
     n = len(stream) // block
     return Dataset.from_dict({'input_ids': [stream[i * block:(i + 1) * block] for i in range(n)]})
 
-def pretrain(out_dir, n_problems: int = 20000, seed: int = 0, min_steps: int = 2, max_steps: int = 5, vocab_size: int = 1024,
-             hidden_size: int = 128, layers: int = 6, mix: dict | None = None, **train) -> dict:
-    "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
+# %% ../nbs/51_student.ipynb #be3ffe8a
+def _trainer(init: Path, out: Path, data, tok, t: dict, seed: int):
+    "A `Trainer` for the model in `init`, with the settings `t` (as `PRETRAIN`), checkpoints in `out`."
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer, TrainingArguments
+    from transformers import AutoModelForCausalLM, DataCollatorForLanguageModeling, Trainer, TrainingArguments
+    args = TrainingArguments(output_dir=str(out), num_train_epochs=t['epochs'], learning_rate=t['lr'], lr_scheduler_type='cosine',
+                             warmup_steps=t['warmup_ratio'], weight_decay=t['weight_decay'], per_device_train_batch_size=t['batch'],
+                             bf16=t['bf16'], logging_steps=t['logging_steps'], save_steps=t['save_steps'], save_total_limit=1,
+                             seed=seed, report_to='none', use_cpu=not torch.cuda.is_available(),
+                             dataloader_pin_memory=False)
+    model = AutoModelForCausalLM.from_pretrained(init, attn_implementation='sdpa')
+    return Trainer(model=model, args=args, train_dataset=data, processing_class=tok,
+                   data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+
+# %% ../nbs/51_student.ipynb #076d16d2
+def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
+             n_problems: int = 20000,  # training problems, one conversation each
+             seed: int = 0,  # the seed of the problems, conversations, weights and training
+             min_steps: int = 2, max_steps: int = 5,  # the problems' range of steps
+             vocab_size: int = 1024,  # the tokenizer's learned vocabulary
+             hidden_size: int = 128,  # the model's width
+             layers: int = 6,  # decoder layers
+             mix: dict | None = None,  # the kinds' weights (default `KINDS`)
+             **train,  # settings that replace those of `PRETRAIN`
+            ) -> dict:  # the card: losses, steps, time, sizes and settings
+    "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
+    from transformers import AutoTokenizer
     from supercorrect_nb.training import last_checkpoint
     t = {**PRETRAIN, **train}
     out = Path(out_dir)
@@ -178,14 +231,7 @@ def pretrain(out_dir, n_problems: int = 20000, seed: int = 0, min_steps: int = 2
                     hidden_size, layers, seed=seed)
     tok = AutoTokenizer.from_pretrained(init)
     data = lm_blocks(rows, tok, t['block'])
-    args = TrainingArguments(output_dir=str(out), num_train_epochs=t['epochs'], learning_rate=t['lr'], lr_scheduler_type='cosine',
-                             warmup_steps=t['warmup_ratio'], weight_decay=t['weight_decay'], per_device_train_batch_size=t['batch'],
-                             bf16=t['bf16'], logging_steps=t['logging_steps'], save_steps=t['save_steps'], save_total_limit=1,
-                             seed=seed, report_to='none', use_cpu=not torch.cuda.is_available(),
-                             dataloader_pin_memory=False)
-    model = AutoModelForCausalLM.from_pretrained(init, attn_implementation='sdpa')
-    trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tok,
-                      data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+    trainer = _trainer(init, out, data, tok, t, seed)
     t0 = time.time()
     trainer.train(resume_from_checkpoint=last_checkpoint(out))
     final = out / 'final'

@@ -10,6 +10,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from fastcore.basics import patch
+
 from .records import Problem
 from .prompts import HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM
 from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_solution, parse_trace,
@@ -17,8 +19,8 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
 
 # %% auto #0
 __all__ = ['NAMES', 'OBJECTS', 'OPS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text', 'parse_question', 'step_text',
-           'key_note', 'reference_solution', 'random_program', 'split_of', 'generate', 'check_truth', 'Verdict',
-           'judge_steps', 'exact_review', 'exact_teacher']
+           'key_note', 'reference_solution', 'random_program', 'split_of', 'generate', 'check_truth', 'apply_op',
+           'Verdict', 'judge_steps', 'exact_review', 'exact_teacher']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -33,19 +35,22 @@ class Fact:
     refs: tuple[str, ...] = ()
     k: int | None = None
 
-    def value(self, known: dict[str, int]) -> int:
-        "This quantity's value, given the values of its references."
-        a = [known[r] for r in self.refs]
-        if self.op == 'has': return self.k
-        if self.op == 'more': return a[0] + self.k
-        if self.op == 'fewer': return a[0] - self.k
-        if self.op == 'times': return a[0] * self.k
-        if self.op == 'part':
-            if a[0] % self.k: raise ValueError(f'{a[0]} is not divisible by {self.k}')
-            return a[0] // self.k
-        if self.op == 'together': return a[0] + a[1]
-        raise ValueError(f'unknown op {self.op!r}')
+# %% ../nbs/50_testbed.ipynb #f0473bea
+@patch
+def value(self: Fact, known: dict[str, int]) -> int:
+    "This quantity's value, given the values of its references."
+    a = [known[r] for r in self.refs]
+    if self.op == 'has': return self.k
+    if self.op == 'more': return a[0] + self.k
+    if self.op == 'fewer': return a[0] - self.k
+    if self.op == 'times': return a[0] * self.k
+    if self.op == 'part':
+        if a[0] % self.k: raise ValueError(f'{a[0]} is not divisible by {self.k}')
+        return a[0] // self.k
+    if self.op == 'together': return a[0] + a[1]
+    raise ValueError(f'unknown op {self.op!r}')
 
+# %% ../nbs/50_testbed.ipynb #6ec060cc
 @dataclass(frozen=True)
 class Program:
     "A problem as a program: facts in stated order, the object, and the name asked about."
@@ -69,9 +74,13 @@ class Program:
 
 # %% ../nbs/50_testbed.ipynb #4350f592
 def ordinal(k: int) -> str:
+    "`k` as an ordinal: 1st, 2nd, 3rd, 4th, ..., 11th, 21st."
     return f'{k}{"th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")}'
 
-def sentence(f: Fact, obj: str) -> str:
+# %% ../nbs/50_testbed.ipynb #b4b6f325
+def sentence(f: Fact,  # the fact to state
+             obj: str,  # what is counted
+            ) -> str:
     "The sentence that states a fact."
     if f.op == 'has': return f'{f.name} has {f.k} {obj}.'
     if f.op == 'together': return f'{f.name} has as many {obj} as {f.refs[0]} and {f.refs[1]} together.'
@@ -79,10 +88,12 @@ def sentence(f: Fact, obj: str) -> str:
            'part': f'a {ordinal(f.k)} as many {obj}'}[f.op]
     return f'Compared with {f.refs[0]}, {f.name} has {rel}.'
 
+# %% ../nbs/50_testbed.ipynb #cb2594fb
 def question_text(p: Program) -> str:
     "The problem text of a program."
     return ' '.join(sentence(f, p.obj) for f in p.facts) + f' How many {p.obj} does {p.target} have?'
 
+# %% ../nbs/50_testbed.ipynb #5a014ef0
 _N = r'([A-Z][a-z]+)'
 _PATTERNS = [
     (re.compile(rf'^{_N} has (\d+) (\w+)$'), lambda m: (Fact(m[1], 'has', (), int(m[2])), m[3])),
@@ -107,19 +118,24 @@ def parse_question(text: str) -> Program:
     return Program(tuple(facts), m[1], m[2])
 
 # %% ../nbs/50_testbed.ipynb #c3bffb62
-def step_text(f: Fact, known: dict[str, int], obj: str) -> str:
+def step_text(f: Fact,  # the fact the step computes
+              known: dict[str, int],  # the values of its references
+              obj: str,  # what is counted
+             ) -> str:
     "The reference step that computes fact `f`."
     a = [known[r] for r in f.refs]
     expr = {'more': f'{a[0]} + {f.k}', 'fewer': f'{a[0]} - {f.k}', 'times': f'{a[0]} * {f.k}', 'part': f'{a[0]} / {f.k}',
             'together': f'{a[0]} + {a[1]}' if len(a) > 1 else ''}[f.op]
     return f'{f.name} has {expr} = {f.value(known)} {obj}.'
 
+# %% ../nbs/50_testbed.ipynb #42f22c41
 def key_note(f: Fact) -> str | None:
     "The `<Key>` note of a relation that reads backwards, or None."
     if f.op == 'fewer': return 'Fewer means subtract from the other count.'
     if f.op == 'part': return f'A {ordinal(f.k)} as many means divide the other count by {f.k}.'
     return None
 
+# %% ../nbs/50_testbed.ipynb #e982f2a3
 def reference_solution(p: Program) -> HierarchicalSolution:
     "The hierarchical reference solution of a program."
     known, steps = {}, []
@@ -131,7 +147,36 @@ def reference_solution(p: Program) -> HierarchicalSolution:
                                 f'\\boxed{{{known[p.target]}}}')
 
 # %% ../nbs/50_testbed.ipynb #03707a88
-def random_program(rng: random.Random, steps: int, max_value: int = 50, distractor: float = 0.5) -> Program:
+def _draw_relation(rng: random.Random, new: str, facts: list[Fact], known: dict[str, int], max_value: int) -> Fact:
+    "A relation that defines `new` from earlier `facts` with a value in 1..max_value; a given quantity if 100 draws miss."
+    for _try in range(100):
+        op = rng.choice(OPS)
+        pool = [f.name for f in facts]
+        if op == 'together':
+            if len(pool) < 2: continue
+            f = Fact(new, op, tuple(rng.sample(pool, 2)))
+        else:
+            ref = facts[-1].name if rng.random() < 0.7 else rng.choice(pool)
+            k = {'more': rng.randint(1, 9), 'fewer': rng.randint(1, 9), 'times': rng.randint(2, 4), 'part': rng.randint(2, 4)}[op]
+            f = Fact(new, op, (ref,), k)
+        try: v = f.value(known)
+        except ValueError: continue
+        if 1 <= v <= max_value: return f
+    return Fact(new, 'has', (), rng.randint(1, max_value))  # nothing fits: restate a quantity as given, which always fits
+
+# %% ../nbs/50_testbed.ipynb #4b75329a
+def _with_distractor(rng: random.Random, prog: Program, name: str, max_value: int) -> Program:
+    "`prog` with a given quantity `name` that the answer does not need, at a random place."
+    extra = Fact(name, 'has', (), rng.randint(1, max_value))
+    at = rng.randint(0, len(prog.facts) - 1)
+    return Program(prog.facts[:at] + (extra,) + prog.facts[at:], prog.obj, prog.target)
+
+# %% ../nbs/50_testbed.ipynb #4af7581a
+def random_program(rng: random.Random,  # the source of every draw
+                   steps: int,  # relations to draw
+                   max_value: int = 50,  # the largest value of a quantity
+                   distractor: float = 0.5,  # the chance of one quantity the answer does not need
+                  ) -> Program:
     "A random program with `steps` relations on the answer's path."
     names, obj = rng.sample(NAMES, steps + 3), rng.choice(OBJECTS)
     facts, known = [Fact(names[0], 'has', (), rng.randint(2, max(2, max_value // 4)))], {}
@@ -139,36 +184,37 @@ def random_program(rng: random.Random, steps: int, max_value: int = 50, distract
     used = 1
     for _ in range(steps):
         new = names[used]
-        for _try in range(100):
-            op = rng.choice(OPS)
-            pool = [f.name for f in facts]
-            if op == 'together':
-                if len(pool) < 2: continue
-                f = Fact(new, op, tuple(rng.sample(pool, 2)))
-            else:
-                ref = facts[-1].name if rng.random() < 0.7 else rng.choice(pool)
-                k = {'more': rng.randint(1, 9), 'fewer': rng.randint(1, 9), 'times': rng.randint(2, 4), 'part': rng.randint(2, 4)}[op]
-                f = Fact(new, op, (ref,), k)
-            try: v = f.value(known)
-            except ValueError: continue
-            if 1 <= v <= max_value: break
-        else:  # nothing fits: restate a quantity as given, which always fits
-            f, v = Fact(new, 'has', (), rng.randint(1, max_value)), None
+        f = _draw_relation(rng, new, facts, known, max_value)
         facts.append(f); known[new] = f.value(known); used += 1
     prog = Program(tuple(facts), obj, facts[-1].name)
     prog = Program(tuple(prog.needed()), obj, prog.target)  # drop facts the chain left unused
-    if rng.random() < distractor:
-        extra = Fact(names[used], 'has', (), rng.randint(1, max_value))
-        at = rng.randint(0, len(prog.facts) - 1)
-        prog = Program(prog.facts[:at] + (extra,) + prog.facts[at:], obj, prog.target)
+    if rng.random() < distractor: prog = _with_distractor(rng, prog, names[used], max_value)
     return prog
 
-def split_of(question: str, test_fraction: float = 0.1) -> str:
+# %% ../nbs/50_testbed.ipynb #6629ca90
+def split_of(question: str,  # a problem text
+             test_fraction: float = 0.1,  # the share of texts that are 'test'
+            ) -> str:
     "'test' or 'train' for a problem text: a hash, so the splits can never share a problem."
     return 'test' if int(hashlib.sha256(question.encode()).hexdigest()[:8], 16) / 0x100000000 < test_fraction else 'train'
 
-def generate(n: int, split: str = 'train', seed: int = 0, min_steps: int = 2, max_steps: int = 8, max_value: int = 50,
-             distractor: float = 0.5, test_fraction: float = 0.1) -> list[Problem]:
+# %% ../nbs/50_testbed.ipynb #e0ae68bb
+def _problem(prog: Program, q: str, sol: HierarchicalSolution, split: str, i: int) -> Problem:
+    "The `i`-th problem of `split`, as a `Problem` record."
+    return Problem(id=f'testbed/{split}/{i}', question=q, solution=render_solution(sol),
+                   answer=str(prog.values()[prog.target]), source=f'testbed/{split}', subject='testbed',
+                   level=len(sol.steps))
+
+# %% ../nbs/50_testbed.ipynb #df614bf4
+def generate(n: int,  # how many problems
+             split: str = 'train',  # 'train' or 'test'
+             seed: int = 0,  # the seed (each split draws its own sequence)
+             min_steps: int = 2,  # the fewest steps of a reference solution
+             max_steps: int = 8,  # the most steps
+             max_value: int = 50,  # the largest value of a quantity
+             distractor: float = 0.5,  # the chance of a quantity the answer does not need
+             test_fraction: float = 0.1,  # the share of problem texts in the test split
+            ) -> list[Problem]:
     "`n` distinct testbed problems of `split`, as `Problem` records with hierarchical reference solutions."
     if split not in ('train', 'test'): raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     rng, seen, out = random.Random(f'{seed}|{split}'), set(), []
@@ -180,9 +226,7 @@ def generate(n: int, split: str = 'train', seed: int = 0, min_steps: int = 2, ma
         seen.add(q)
         sol = reference_solution(prog)
         if not min_steps <= len(sol.steps) <= max_steps: continue  # the chain came out shorter than drawn
-        out.append(Problem(id=f'testbed/{split}/{len(out)}', question=q, solution=render_solution(sol),
-                           answer=str(prog.values()[prog.target]), source=f'testbed/{split}', subject='testbed',
-                           level=len(sol.steps)))
+        out.append(_problem(prog, q, sol, split, len(out)))
     return out
 
 # %% ../nbs/50_testbed.ipynb #779b062c
@@ -196,6 +240,14 @@ _STEP_RE = re.compile(r'([A-Z][a-z]+) has (\d+) ([-+*/]) (\d+) = (-?\d+) (\w+)')
 _ARITH = {'+': lambda a, b: a + b, '-': lambda a, b: a - b, '*': lambda a, b: a * b,
           '/': lambda a, b: a // b if b and a % b == 0 else None}
 
+# %% ../nbs/50_testbed.ipynb #1cce6ea6
+def apply_op(op: str,  # '+', '-', '*' or '/'
+             a: int, b: int,  # the operands
+            ) -> int | None:  # `a op b`; None for a division that is not exact
+    "The whole-number result of `a op b`, as a step of the testbed computes it."
+    return _ARITH[op](a, b)
+
+# %% ../nbs/50_testbed.ipynb #b4527f5a
 @dataclass
 class Verdict:
     "The exact verdict on a solution: the first wrong step (1-based, or None), why, and the right step."
@@ -204,7 +256,10 @@ class Verdict:
     correction: str | None = None
     fact: Fact | None = None
 
-def judge_steps(prog: Program, steps: list[str]) -> Verdict:
+# %% ../nbs/50_testbed.ipynb #4599578d
+def judge_steps(prog: Program,  # the problem's program
+                steps: list[str],  # the solution's step texts, in order
+               ) -> Verdict:
     "Check `steps` against the program; the first step that fails, with its cause and correction."
     by_name, truth = {f.name: f for f in prog.facts}, prog.values()
     for i, st in enumerate(steps, 1):
@@ -217,7 +272,7 @@ def judge_steps(prog: Program, steps: list[str]) -> Verdict:
             why = f'{name} is not in the problem.' if f is None else f'{name} is given in the problem ({truth[name]}); there is nothing to compute.'
             return Verdict(i, why, None, f)
         right = step_text(f, truth, prog.obj)
-        got = _ARITH[op](a, b)
+        got = apply_op(op, a, b)
         if got != claimed:
             return Verdict(i, f'{a} {op} {b} is {got if got is not None else "not a whole number"}, not {claimed}.', right, f)
         if claimed != truth[name]:
@@ -231,17 +286,22 @@ def _question_in(user: str) -> str:
     if user.startswith('Problem:\n'): return user[len('Problem:\n'):].split('\n\n', 1)[0].strip()
     return user.strip()
 
+# %% ../nbs/50_testbed.ipynb #bda9a9e6
 def _steps_after(text: str, marker: str, until: str | None = None) -> list[str]:
     part = text.split(marker, 1)[1]
     if until: part = part.split(until, 1)[0]
     return [x.strip() for x in re.findall(r'<Step\d+>(.*?)</Step\d+>', part, re.S)]
 
+# %% ../nbs/50_testbed.ipynb #8214db2b
 def _next_fact(prog: Program, steps: list[str]) -> Fact | None:
     "The first needed relation that `steps` have not yet computed rightly."
     done = {m[1] for st in steps if (m := _STEP_RE.search(st)) and judge_steps(prog, [st]).first_wrong is None}
     return next((f for f in prog.needed() if f.op != 'has' and f.name not in done), None)
 
-def exact_review(prog: Program, steps: list[str]) -> str:
+# %% ../nbs/50_testbed.ipynb #044506cf
+def exact_review(prog: Program,  # the problem's program
+                 steps: list[str],  # the solution's step texts
+                ) -> str:
     "The exact correction trace of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
     k = v.first_wrong
@@ -253,30 +313,46 @@ def exact_review(prog: Program, steps: list[str]) -> str:
     reviews = [StepReview(True, 'Correct.')] * (k - 1) + [StepReview(False, f'Incorrect: {v.cause}', v.cause, correction)]
     return render_trace(ParsedTrace(reviews, [Step(step_text(f, truth, prog.obj)) for f in rest], f'\\boxed{{{truth[prog.target]}}}'))
 
-def exact_teacher(messages: list[dict], n: int, s=None) -> list[str]:
+# %% ../nbs/50_testbed.ipynb #f71bfe19
+def _pair_step_reply(prog: Program, user: str) -> str:
+    "The verdict on the last step of a cut-off solution (a pair prompt)."
+    steps = _steps_after(user, 'Solution so far:')
+    v = judge_steps(prog, steps)
+    rv = StepReview(False, f'Incorrect: {v.cause}', v.cause, v.correction or 'Start again from the problem.') \
+         if v.first_wrong == len(steps) else StepReview(True, 'Correct.')
+    return render_trace(ParsedTrace([rv]), first=len(steps))
+
+# %% ../nbs/50_testbed.ipynb #4ccbb1b9
+def _inspect_solution_reply(prog: Program, truth: dict[str, int], user: str) -> str:
+    "The inspector's verdict on a template."
+    sol = parse_solution(user.split('Solution to check:', 1)[1])
+    v = judge_steps(prog, [x.text for x in sol.steps]) if sol.ok else Verdict(1, 'It has no steps.')
+    if v.first_wrong is None and sol.ok and sol.answer and f'{{{truth[prog.target]}}}' in sol.answer.replace(' ', ''):
+        return '<Verdict>accept</Verdict>'
+    return f'<Verdict>reject</Verdict><Faults>Step {v.first_wrong or "last"}: {v.cause or "the answer is not the one the steps reach."}</Faults>'
+
+# %% ../nbs/50_testbed.ipynb #1ed1700f
+def _inspect_trace_reply(prog: Program, user: str) -> str:
+    "The inspector's verdict on a correction trace."
+    steps = _steps_after(user, "A student's solution:", "A reviewer's correction of it:")
+    trace = parse_trace(user.split("A reviewer's correction of it:", 1)[1])
+    k = judge_steps(prog, steps).first_wrong
+    ok = trace.ok and trace.first_wrong_step == k
+    return '<Verdict>accept</Verdict>' if ok else f'<Verdict>reject</Verdict><Faults>The first wrong step is step {k}.</Faults>'
+
+# %% ../nbs/50_testbed.ipynb #9352cd57
+def exact_teacher(messages: list[dict],  # a prompt built by `prompts`
+                  n: int,  # how many replies
+                  s=None,  # the sampling settings (unused: the teacher is exact)
+                 ) -> list[str]:  # `n` copies of the exact reply
     "The testbed's exact teacher, inspector and critic (for `chat.FunctionBackend`)."
     system, user = messages[0]['content'], messages[1]['content']  # a revision keeps the first request in place
     prog = parse_question(_question_in(user))
     truth = prog.values()
     if system == HIERARCHICAL_SYSTEM: out = render_solution(reference_solution(prog))
     elif system == REVIEW_SYSTEM and 'Solution to review:' in user: out = exact_review(prog, _steps_after(user, 'Solution to review:'))
-    elif system == REVIEW_SYSTEM and 'Solution so far:' in user:  # one step of a pair
-        steps = _steps_after(user, 'Solution so far:')
-        v = judge_steps(prog, steps)
-        rv = StepReview(False, f'Incorrect: {v.cause}', v.cause, v.correction or 'Start again from the problem.') \
-             if v.first_wrong == len(steps) else StepReview(True, 'Correct.')
-        out = render_trace(ParsedTrace([rv]), first=len(steps))
-    elif system == INSPECTOR_SYSTEM and 'Solution to check:' in user:
-        sol = parse_solution(user.split('Solution to check:', 1)[1])
-        v = judge_steps(prog, [x.text for x in sol.steps]) if sol.ok else Verdict(1, 'It has no steps.')
-        if v.first_wrong is None and sol.ok and sol.answer and f'{{{truth[prog.target]}}}' in sol.answer.replace(' ', ''):
-            out = '<Verdict>accept</Verdict>'
-        else: out = f'<Verdict>reject</Verdict><Faults>Step {v.first_wrong or "last"}: {v.cause or "the answer is not the one the steps reach."}</Faults>'
-    elif system == INSPECTOR_SYSTEM and "A reviewer's correction of it:" in user:
-        steps = _steps_after(user, "A student's solution:", "A reviewer's correction of it:")
-        trace = parse_trace(user.split("A reviewer's correction of it:", 1)[1])
-        k = judge_steps(prog, steps).first_wrong
-        ok = trace.ok and trace.first_wrong_step == k
-        out = '<Verdict>accept</Verdict>' if ok else f'<Verdict>reject</Verdict><Faults>The first wrong step is step {k}.</Faults>'
+    elif system == REVIEW_SYSTEM and 'Solution so far:' in user: out = _pair_step_reply(prog, user)  # one step of a pair
+    elif system == INSPECTOR_SYSTEM and 'Solution to check:' in user: out = _inspect_solution_reply(prog, truth, user)
+    elif system == INSPECTOR_SYSTEM and "A reviewer's correction of it:" in user: out = _inspect_trace_reply(prog, user)
     else: raise ValueError('the exact teacher does not know this prompt')
     return [out] * n

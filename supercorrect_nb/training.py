@@ -50,7 +50,7 @@ class TrainConfig(BaseModel):
     eval_steps: int | None = None               # evaluate on the validation split every so many steps
     seed: int = 0
     report_to: str = 'none'
-    progress: bool = True                       # the trainer's progress bar
+    progress: bool = True                       # the trainer's progress bar (False: silent)
 
 # %% ../nbs/08_training.ipynb #779f458f
 def machine_defaults(cfg: TrainConfig) -> tuple[bool, str]:
@@ -207,7 +207,11 @@ def build_trainer(cfg: TrainConfig,  # a method's config
     ds = load_splits(data, cfg.columns) if isinstance(data, (str, Path)) else data
     tok = AutoTokenizer.from_pretrained(cfg.model)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
-    return cfg.trainer(ds, tok)
+    trainer = cfg.trainer(ds, tok)
+    if not cfg.progress:  # no bar, and no printed log lines in its place
+        from transformers.trainer_callback import PrinterCallback
+        trainer.remove_callback(PrinterCallback)
+    return trainer
 
 # %% ../nbs/08_training.ipynb #04927c57
 def last_checkpoint(output_dir) -> str | None:

@@ -52,6 +52,11 @@ def test_not_a_testbed_problem(text):
     with pytest.raises(ValueError): parse_question(text)
 
 
+def test_apply_op_is_whole_number_arithmetic():
+    assert [apply_op(op, 12, 4) for op in '+-*/'] == [16, 8, 48, 3]
+    assert apply_op('/', 7, 2) is None and apply_op('/', 7, 0) is None and apply_op('-', 2, 5) == -3
+
+
 def test_bad_split():
     with pytest.raises(ValueError, match="split must be"): generate(1, 'dev')
 
@@ -63,9 +68,7 @@ from supercorrect_nb.chat import Chat, FunctionBackend, run_sync
 from supercorrect_nb.mining import mine
 from supercorrect_nb.steps import parse_trace
 from supercorrect_nb.templates import make_templates
-from supercorrect_nb.testbed import exact_review, exact_teacher, judge_steps
-
-OPS = {'+': lambda a, b: a + b, '-': lambda a, b: a - b, '*': lambda a, b: a * b, '/': lambda a, b: a // b}
+from supercorrect_nb.testbed import apply_op, exact_review, exact_teacher, judge_steps
 
 
 def plant(step: str, kind: str) -> str:
@@ -74,7 +77,7 @@ def plant(step: str, kind: str) -> str:
     a, op, b, v = int(m[1]), m[2], int(m[3]), int(m[4])
     if kind == 'slip': return step.replace(f'= {v} ', f'= {v + 1} ')
     a2 = a * b if op == '/' else a + 1  # keeps a division exact
-    return step.replace(m[0], f'has {a2} {op} {b} = {OPS[op](a2, b)}')
+    return step.replace(m[0], f'has {a2} {op} {b} = {apply_op(op, a2, b)}')
 
 
 @given(st.integers(0, 5000), st.integers(0, 7), st.sampled_from(['slip', 'operand']))
