@@ -786,7 +786,8 @@ async def _batch_item(self: Chat, req: dict, defaults: dict, stage: str) -> Chat
     "`chat` on one request of a batch; an exception becomes a failed result."
     try: return await self.chat(**{**defaults, **req})
     except Exception as e:  # a bad request or a parser bug: this item fails, the batch goes on
-        res = ChatResult([None], [None], error=redact(f'{type(e).__name__}: {e}'))
+        n = {**defaults, **req}.get('n') or 1  # one empty sample per sample asked for, so callers stay aligned
+        res = ChatResult([None] * n, [None] * n, error=redact(f'{type(e).__name__}: {e}'))
         self.ledger[(stage, self.model_id)].failures += 1
         return res
 

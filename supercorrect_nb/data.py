@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 import supercorrect_nb
 from .grading import equiv_batch, extract_answer, last_boxed
-from .records import NO_ERROR, Problem, RecordError, Solution, _first_error
+from .records import NO_ERROR, Problem, RecordError, Solution, first_error
 
 # %% auto #0
 __all__ = ['REPO_DATA', 'NAMED', 'GSM8K_MODELS', 'REFERENCE_SETS', 'data_dirs', 'data_path', 'read_rows', 'FieldError',
@@ -135,7 +135,7 @@ def detect_format(row: dict,  # a raw row
 def _map_row(fmt: str, row: dict, n: int, source: str) -> Problem:
     if fmt == 'problem':
         try: return Problem.model_validate(row)
-        except ValidationError as e: raise FieldError(*_first_error(e)) from None
+        except ValidationError as e: raise FieldError(*first_error(e)) from None
     if fmt == 'gsm8k': return gsm8k_problem(row, f'{source}/{n}', source)
     if fmt == 'math':
         has_uid = row.get('unique_id', row.get('idx')) is not None
@@ -365,7 +365,7 @@ def grade_refs_parser():
 
 # %% ../nbs/03_data.ipynb #e38a925c
 def grade_references_cli():
-    "Print the reference-grading report (the demo job until the pipeline exists)."
+    "Print the reference-grading report: how many of the GSM8K and MATH references grade as their own answers."
     args = grade_refs_parser().parse_args()
     rep = grade_references(args.sets)
     print(format_report(rep, args.show))

@@ -241,6 +241,7 @@ def train_model(run: Run,  # the run
                ) -> dict:  # the summary `training.train` returns
     "HSFT (`kind='hsft'`) or cross-model DPO (`'cross_dpo'`) of `model` on `data`; the result of the trainer."
     from supercorrect_nb.training import train, train_config
+    if kind not in TRAINING: raise ValueError(f'unknown training stage {kind!r}; known: {sorted(TRAINING)}')
     method, field = TRAINING[kind]
     settings, out = dict(getattr(run.cfg, field)), run.dir / kind
     if run.cfg.accelerate_config:

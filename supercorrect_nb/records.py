@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 # %% auto #0
 __all__ = ['NO_ERROR', 'R', 'stable_id', 'Record', 'Message', 'Problem', 'Solution', 'CorrectionTrace', 'PreferencePair',
-           'Critique', 'RecordError', 'write_jsonl', 'append_jsonl', 'iter_jsonl', 'read_jsonl', 'to_dataset',
-           'from_dataset']
+           'Critique', 'RecordError', 'first_error', 'write_jsonl', 'append_jsonl', 'iter_jsonl', 'read_jsonl',
+           'to_dataset', 'from_dataset']
 
 # %% ../nbs/00_records.ipynb #4a4c018d
 def stable_id(*parts,  # the things the id depends on; each is turned into a string
@@ -176,7 +176,7 @@ class RecordError(ValueError):
         super().__init__(f"{where}: field '{field}': {reason}" if field else f'{where}: {reason}')
 
 # %% ../nbs/00_records.ipynb #49323718
-def _first_error(e: ValidationError) -> tuple[str, str]:
+def first_error(e: ValidationError) -> tuple[str, str]:
     "The field and message of the first problem in a pydantic error."
     err = e.errors()[0]
     return '.'.join(map(str, err['loc'])) or None, err['msg']
@@ -219,7 +219,7 @@ def iter_jsonl(path,  # a JSON-lines file
             if not line.strip(): continue
             try: yield cls.model_validate_json(line)
             except ValidationError as e:
-                field, msg = _first_error(e)
+                field, msg = first_error(e)
                 raise RecordError(path, i, field, msg) from None
 
 # %% ../nbs/00_records.ipynb #582c9571
@@ -248,6 +248,6 @@ def from_dataset(ds,  # a `datasets.Dataset`, or any iterable of dict rows
     for i, row in enumerate(ds):
         try: out.append(cls.model_validate(row))
         except ValidationError as e:
-            field, msg = _first_error(e)
+            field, msg = first_error(e)
             raise RecordError(name, i, field, msg) from None
     return out

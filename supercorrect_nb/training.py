@@ -84,7 +84,7 @@ def trl_kwargs(self: TrainConfig) -> dict:
 
 # %% ../nbs/08_training.ipynb #628cbe7e
 class SFTTrainConfig(TrainConfig):
-    "Supervised fine-tuning on prompt/completion rows (HSFT, plain SFT, a critique model)."
+    "Supervised fine-tuning on prompt/completion rows (HSFT, and any other SFT stage)."
     method: ClassVar[str] = 'sft'
     columns: ClassVar[list[str]] = ['prompt', 'completion']
     logged: ClassVar[tuple[str, ...]] = ()       # metrics kept from the log beside the loss

@@ -36,3 +36,14 @@ def test_student_tokenizer_matches_the_shipped_student():
     ours = json.loads(tok.backend_tokenizer.to_str())
     assert [t['content'] for t in ours['added_tokens']] == [t['content'] for t in shipped['added_tokens']]
     assert all(t in tok.get_vocab() for t in tag_tokens())
+
+
+def test_the_shipped_recipe_rebuilds_the_shipped_vocabulary():
+    "Built as `pretrain` built the shipped student's (60,000 problems, seed 0, the first 5,000 conversations), the learned vocabulary and merges are the shipped ones."
+    from supercorrect_nb.student import conversations
+    from supercorrect_nb.testbed import generate
+    rows = conversations(generate(60000, 'train', seed=0, min_steps=2, max_steps=5), seed=0)
+    ours = json.loads(student_tokenizer([m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], 1024)
+                      .backend_tokenizer.to_str())
+    shipped = json.loads((STUDENT_DIR / 'tokenizer.json').read_text())
+    assert ours['model']['vocab'] == shipped['model']['vocab'] and ours['model']['merges'] == shipped['model']['merges']
