@@ -387,12 +387,12 @@ def _reply(self: TransformersBackend, rows: list[list[int]], prompt_tokens: int,
 @patch
 def _generate(self: TransformersBackend, prompts, s: Sampling) -> list[Reply]:
     import torch
+    from supercorrect_nb.decoding import decode
     texts = [self.prompt_text(m) for m, n in prompts for _ in range(n)]
     enc = self.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(self.device)
     kw = self._generate_kw(s)
     if s.seed is not None: torch.manual_seed(s.seed)
-    with torch.inference_mode(): out = self.model.generate(**enc, **kw)
-    new = out[:, enc['input_ids'].shape[1]:].tolist()
+    new = decode(self.model, enc['input_ids'], enc['attention_mask'], **kw).tolist()
     ends = self._end_ids()
     prompt_lens = enc['attention_mask'].sum(1).tolist()
     replies, row = [], 0
