@@ -29,7 +29,7 @@ __all__ = ['PIPELINE_PRESETS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'Pipel
            'run_problems', 'student_path', 'by_level', 'evaluate_accuracy', 'evaluate_self_correction',
            'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure', 'level_figure',
            'self_correction_figure', 'training_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
-           'pipeline']
+           'write_log', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -183,7 +183,12 @@ def student_path(cfg: PipelineConfig) -> str:
     from supercorrect_nb.student import STUDENT_DIR
     if not (STUDENT_DIR / 'config.json').exists():
         raise FileNotFoundError(f'{STUDENT_DIR}: no shipped student; make it with `make student`')
-    return str(STUDENT_DIR)
+    return _relative(STUDENT_DIR)
+
+def _relative(path: Path) -> str:
+    "`path` relative to the working folder when it lies inside it (so that no run file holds a local path)."
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd().resolve())) if path.is_relative_to(Path.cwd().resolve()) else str(path)
 
 # %% ../nbs/60_pipeline.ipynb #2c494212
 def by_level(problems: list[Problem], correct: list[bool]) -> dict:
@@ -377,7 +382,7 @@ PIPELINE_NOTEBOOK = REPO_DATA.parent / 'nbs' / '90_pipeline.ipynb'
 def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
                  config: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
                  name: str | None = None,  # the run's name (its folder under `runs/`)
-                 progress: bool = True,  # papermill's progress and the cells' output on the console
+                 progress: bool = True,  # papermill's progress bar on the console
                  **overrides,  # `PipelineConfig` fields over both
                 ) -> dict:  # the run's metrics
     "Execute the pipeline notebook for a configuration; returns the run's metrics."
@@ -385,11 +390,28 @@ def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
     cfg = pipeline_config(preset, config, **({'name': name} if name else {}), **overrides)
     out = cfg.dir / 'pipeline.ipynb'
     out.parent.mkdir(parents=True, exist_ok=True)
-    params = dict(preset=preset, config_file=str(Path(config).resolve()) if config else None, overrides=cfg.model_dump())
-    pm.execute_notebook(str(PIPELINE_NOTEBOOK), str(out), parameters=params, cwd=str(Path.cwd()), progress_bar=progress,
-                        log_output=progress, kernel_name='python3', language='python')
+    params = dict(preset=preset, config_file=str(config) if config else None, overrides=cfg.model_dump())
+    try: pm.execute_notebook(str(PIPELINE_NOTEBOOK), str(out), parameters=params, cwd=str(Path.cwd()), progress_bar=progress,
+                             log_output=False, kernel_name='python3', language='python')
+    finally:
+        if out.exists(): write_log(out, cfg.dir / 'log.txt')
     subprocess.run([sys.executable, '-m', 'nbconvert', '--to', 'html', str(out)], check=True, capture_output=True)
     return json.loads((cfg.dir / 'metrics.json').read_text())
+
+# %% ../nbs/60_pipeline.ipynb #0e66796c
+def write_log(notebook: Path,  # an executed notebook
+              log: Path,  # the text file to write
+             ) -> Path:
+    "The text the notebook's cells printed (progress bars at their last state, errors with their traceback)."
+    import re
+    ansi, lines = re.compile(r'\x1b\[[0-9;]*m'), []
+    for i, c in enumerate(json.loads(Path(notebook).read_text())['cells']):
+        for o in c.get('outputs', []):
+            text = ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else \
+                   '\n'.join(o.get('traceback', [])) if o.get('output_type') == 'error' else ''
+            lines += [f'[cell {i}] ' + ansi.sub('', l.split('\r')[-1]) for l in text.split('\n') if l.split('\r')[-1].strip()]
+    Path(log).write_text('\n'.join(lines) + '\n')
+    return Path(log)
 
 # %% ../nbs/60_pipeline.ipynb #81c765ae
 @call_parse
@@ -401,6 +423,6 @@ def pipeline(preset: Param('a key of PIPELINE_PRESETS', str) = 'testbed',
     t0 = time.time()
     m = run_pipeline(preset, config, name, progress=not quiet)
     d = Path(m['dir'])
-    print(f"\nReport: {d / 'pipeline.html'}\nFigures: {d / 'figures.html'}\nMetrics: {d / 'metrics.json'}")
+    print(f"\nReport: {d / 'pipeline.html'}\nFigures: {d / 'figures.html'}\nMetrics: {d / 'metrics.json'}\nLog: {d / 'log.txt'}")
     print(headline(m))
     print(f'Wall time of this command: {(time.time() - t0) / 60:.1f} min')
