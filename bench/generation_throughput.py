@@ -42,13 +42,14 @@ def way_backend(be, texts, kw):
 
 def way_kv_loop(be, texts, kw):
     from transformers import DynamicCache
+    from supercorrect_nb.decoding import _cache_kw
     enc = be.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False)
     ids, mask = enc['input_ids'], enc['attention_mask']
-    ends, cache, out = torch.tensor(sorted(be._end_ids())), DynamicCache(), []
+    ends, cache, out = torch.tensor(sorted(be._end_ids())), {_cache_kw(be.model): DynamicCache()}, []
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     live = torch.ones(len(ids), dtype=torch.bool)
     with torch.inference_mode():
-        logits = be.model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, logits_to_keep=1).logits[:, -1]
+        logits = be.model(input_ids=ids, attention_mask=mask, position_ids=pos, **cache, logits_to_keep=1).logits[:, -1]
         pos = pos[:, -1:] + 1
         for _ in range(kw['max_new_tokens']):
             t = (torch.multinomial((logits / kw['temperature']).softmax(-1), 1).squeeze(1) if kw.get('do_sample')
@@ -56,7 +57,7 @@ def way_kv_loop(be, texts, kw):
             out.append(t); live &= ~torch.isin(t, ends)
             if not live.any(): break
             mask = torch.cat([mask, mask.new_ones(len(mask), 1)], 1)
-            logits = be.model(input_ids=t[:, None], attention_mask=mask, position_ids=pos, past_key_values=cache).logits[:, -1]
+            logits = be.model(input_ids=t[:, None], attention_mask=mask, position_ids=pos, **cache).logits[:, -1]
             pos = pos + 1
     return torch.stack(out, 1).tolist()
 

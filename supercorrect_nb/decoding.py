@@ -72,6 +72,12 @@ def next_tokens(logits: torch.Tensor,  # [batch, vocab]: the last position's log
     scores = procs(seq, logits.to(copy=True, dtype=torch.float32))
     return torch.multinomial(scores.softmax(-1), num_samples=1).squeeze(1) if sample else scores.argmax(-1)
 
+# %% ../nbs/05a_decoding.ipynb #71770fa0
+def _cache_kw(model) -> str:
+    "The name under which the model's forward takes its KV cache (`cache` in transformers 5, `past_key_values` before)."
+    import inspect
+    return 'cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'
+
 # %% ../nbs/05a_decoding.ipynb #7cbdb9d7
 def _end_ids(gc, device) -> torch.Tensor:
     "The generation config's end tokens as a tensor."
@@ -90,9 +96,9 @@ def decode(model,  # a transformers causal LM
     tok = generate_kwargs.get('tokenizer')
     gc, procs = generate_setup(model, input_ids, **generate_kwargs)
     stop = StopStringCriteria(tok, gc.stop_strings) if gc.stop_strings else None
-    cache, ends, seq = roomy_cache(model, gc.max_new_tokens), _end_ids(gc, input_ids.device), input_ids
+    cache, ends, seq = {_cache_kw(model): roomy_cache(model, gc.max_new_tokens)}, _end_ids(gc, input_ids.device), input_ids
     pos = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, past_key_values=cache,
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, **cache,
                    use_cache=True, logits_to_keep=1).logits[:, -1]
     live, pos, mask = torch.ones(len(input_ids), dtype=torch.bool, device=input_ids.device), pos[:, -1:] + 1, attention_mask
     for step in range(gc.max_new_tokens):
@@ -101,6 +107,6 @@ def decode(model,  # a transformers causal LM
         live &= ~(torch.isin(t, ends) | (stop(seq, None).to(live.device) if stop is not None else False))
         if not live.any() or step + 1 == gc.max_new_tokens: break
         mask = torch.cat([mask, mask.new_ones(len(mask), 1)], 1)
-        logits = model(input_ids=t[:, None], attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True).logits[:, -1]
+        logits = model(input_ids=t[:, None], attention_mask=mask, position_ids=pos, **cache, use_cache=True).logits[:, -1]
         pos = pos + 1
     return seq[:, input_ids.shape[1]:]

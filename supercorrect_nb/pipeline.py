@@ -391,7 +391,7 @@ def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
     out = cfg.dir / 'pipeline.ipynb'
     out.parent.mkdir(parents=True, exist_ok=True)
     params = dict(preset=preset, config_file=str(config) if config else None, overrides=cfg.model_dump())
-    try: pm.execute_notebook(str(PIPELINE_NOTEBOOK), str(out), parameters=params, cwd=str(Path.cwd()), progress_bar=progress,
+    try: pm.execute_notebook(_relative(PIPELINE_NOTEBOOK), str(out), parameters=params, cwd=str(Path.cwd()), progress_bar=progress,
                              log_output=False, kernel_name='python3', language='python')
     finally:
         if out.exists(): write_log(out, cfg.dir / 'log.txt')
