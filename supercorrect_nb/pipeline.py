@@ -374,6 +374,8 @@ def headline(m: dict) -> str:
                      f"Δ {s['delta']:+.1%}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
     if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
+    if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:
+        lines.append('  step times (as first run): ' + ', '.join(steps))
     return '\n'.join(lines)
 
 # %% ../nbs/60_pipeline.ipynb #c065764e
