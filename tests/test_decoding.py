@@ -1,10 +1,13 @@
-"""`decoding.decode` gives the tokens of `model.generate`: on the shipped student, greedy and seeded sampling, in
-left-padded batches; and through the backend, the same replies."""
+"""`decoding.decode` and `decode_stream` on the shipped student: greedy decoding gives the tokens of `model.generate`,
+whole batch or through fewer slots than prompts, with and without stop strings; sampling draws from the
+distribution `generate` draws from; a seed reproduces the backend's replies."""
+from collections import Counter
+
 import pytest
 import torch
 
 from supercorrect_nb.chat import Sampling, TransformersBackend
-from supercorrect_nb.decoding import decode
+from supercorrect_nb.decoding import decode, decode_stream
 from supercorrect_nb.prompts import solve_messages
 from supercorrect_nb.student import STUDENT_DIR
 from supercorrect_nb.testbed import generate
@@ -21,18 +24,52 @@ def enc(backend):
     return backend.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False)
 
 
-@pytest.mark.parametrize('sampling', [Sampling(max_tokens=96), Sampling(temperature=0.7, max_tokens=96),
-                                      Sampling(temperature=1.0, top_p=0.8, max_tokens=48),
-                                      Sampling(temperature=0.7, max_tokens=48, stop=('</Step1>',))])
-def test_same_tokens_as_generate(backend, enc, sampling):
+def generated(backend, enc, kw):
+    with torch.inference_mode(): return backend.model.generate(**enc, **kw)[:, enc['input_ids'].shape[1]:]
+
+
+@pytest.mark.parametrize('slots', [None, 7])
+@pytest.mark.parametrize('sampling', [Sampling(max_tokens=96), Sampling(max_tokens=64, stop=('</Step1>',))])
+def test_greedy_gives_the_tokens_of_generate(backend, enc, sampling, slots):
     kw = backend._generate_kw(sampling)
-    torch.manual_seed(1)
-    ours = decode(backend.model, enc['input_ids'], enc['attention_mask'], **kw)
-    torch.manual_seed(1)
-    with torch.inference_mode(): theirs = backend.model.generate(**enc, **kw)[:, enc['input_ids'].shape[1]:]
+    ours, theirs = decode(backend.model, enc['input_ids'], enc['attention_mask'], slots=slots, **kw), generated(backend, enc, kw)
     assert enc['attention_mask'].min() == 0  # the batch is padded
     assert ours.shape[1] <= theirs.shape[1] and ours.tolist() == theirs[:, :ours.shape[1]].tolist()
     assert (theirs[:, ours.shape[1]:] == backend.tok.pad_token_id).all()  # generate ran on only to pad
+
+
+def uncertain_prompt(backend):
+    "A solve prompt followed by the start of the student's greedy solution, up to where its next token is least certain."
+    prompt = backend.tok(backend.prompt_text(solve_messages(generate(1, 'test', seed=5)[0])), add_special_tokens=False)['input_ids']
+    ids = torch.tensor([prompt])
+    full = generated(backend, {'input_ids': ids, 'attention_mask': torch.ones_like(ids)}, backend._generate_kw(Sampling(max_tokens=60)))
+    seq = torch.cat([ids, full], 1)
+    with torch.inference_mode(): probs = backend.model(seq).logits[0, len(prompt) - 1:].softmax(-1)
+    k = int((-(probs * probs.clamp(min=1e-12).log()).sum(-1)).argmax())
+    return seq[0, :len(prompt) + k].tolist()
+
+
+@pytest.mark.parametrize('sampling', [Sampling(temperature=0.7, max_tokens=1), Sampling(temperature=1.0, top_p=0.8, max_tokens=1)])
+def test_sampling_draws_from_the_distribution_of_generate(backend, sampling):
+    prompt = uncertain_prompt(backend)
+    kw, n = backend._generate_kw(sampling), 1000
+    torch.manual_seed(0)
+    ours = Counter(t[0] for _, t in decode_stream(backend.model, [prompt] * n, slots=250, **kw))
+    torch.manual_seed(0)
+    ids = torch.tensor([prompt] * n)
+    theirs = Counter(generated(backend, {'input_ids': ids, 'attention_mask': torch.ones_like(ids)}, kw)[:, 0].tolist())
+    assert len(theirs) > 1  # the test has something to compare
+    assert sum(abs(ours[t] - theirs[t]) for t in ours | theirs) / (2 * n) < 0.08  # total variation distance (about 0.03 by chance at this n)
+
+
+def test_a_stream_gives_each_prompt_once_and_a_seed_repeats_it(backend, enc):
+    prompts = [r[m.bool()].tolist() for r, m in zip(enc['input_ids'], enc['attention_mask'])]
+    kw = backend._generate_kw(Sampling(temperature=0.7, max_tokens=40))
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(3); runs.append(list(decode_stream(backend.model, prompts, slots=5, **kw)))
+    assert runs[0] == runs[1] and sorted(i for i, _ in runs[0]) == list(range(len(prompts)))
+    assert all(0 < len(t) <= 40 for _, t in runs[0])
 
 
 def test_a_seed_reproduces_the_backends_replies(backend):
