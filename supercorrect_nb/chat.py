@@ -243,12 +243,14 @@ async def complete(self: OpenAIBackend, messages: list[dict], n: int, s: Samplin
 class LocalBackend:
     "Base of in-process backends: gathers concurrent requests into batches for `_generate`."
     supports_n = True
-    def __init__(self, batch_size: int = 16):  # sequences per `generate` call
+    refills = False  # whether `_generate` refills its own `batch_size` slots (then it takes every waiting request)
+    def __init__(self, batch_size: int = 16):  # sequences decoded at once
         self.batch_size = batch_size
         self._queue, self._loop, self._runner = None, None, None
         self._lock = threading.Lock()  # one generate at a time, whichever loop asks
 
-    def _generate(self, prompts: list[tuple[list[dict], int]], s: Sampling) -> list[Reply]:
+    def _generate(self, prompts: list[tuple[list[dict], int]], s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
+        "The replies to `prompts` ((messages, n) pairs); `on_reply(i, reply)` as each is ready, if given."
         raise NotImplementedError
 
 # %% ../nbs/06_chat.ipynb #3db6c0a6
@@ -262,17 +264,20 @@ async def _waiting(self: LocalBackend) -> list[tuple]:
 
 # %% ../nbs/06_chat.ipynb #4406147b
 @patch
-def _locked_generate(self: LocalBackend, prompts, s):
-    with self._lock: return self._generate(prompts, s)
+def _locked_generate(self: LocalBackend, prompts, s, on_reply=None):
+    with self._lock: return self._generate(prompts, s, on_reply)
 
 # %% ../nbs/06_chat.ipynb #4b67d4c7
 @patch
 async def _serve_chunk(self: LocalBackend, chunk: list[tuple], s: Sampling):
     "Generate the replies of `chunk` (requests with sampling `s`) and settle their futures."
+    loop = asyncio.get_running_loop()
+    def settle(i, r):
+        if not chunk[i][3].done(): chunk[i][3].set_result(r)
     try:
-        replies = await asyncio.to_thread(self._locked_generate, [(m, n) for m, n, _, _ in chunk], s)
-        for it, r in zip(chunk, replies):
-            if not it[3].done(): it[3].set_result(r)
+        replies = await asyncio.to_thread(self._locked_generate, [(m, n) for m, n, _, _ in chunk], s,
+                                          lambda i, r: loop.call_soon_threadsafe(settle, i, r))
+        for i, r in enumerate(replies): settle(i, r)
     except Exception as e:
         for it in chunk:
             if not it[3].done(): it[3].set_exception(e)
@@ -285,8 +290,9 @@ async def _run(self: LocalBackend):
         groups: dict[Sampling, list] = {}
         for it in items: groups.setdefault(it[2], []).append(it)
         for s, group in groups.items():
-            for j in range(0, len(group), max(1, self.batch_size)):
-                chunk = [it for it in group[j:j + max(1, self.batch_size)] if not it[3].done()]
+            size = len(group) if self.refills else max(1, self.batch_size)
+            for j in range(0, len(group), size):
+                chunk = [it for it in group[j:j + size] if not it[3].done()]
                 if not chunk: continue
                 await self._serve_chunk(chunk, s)
 
@@ -328,11 +334,12 @@ def weights_tag(model: str,  # a local model folder or a hub id
 # %% ../nbs/06_chat.ipynb #906ae80b
 class TransformersBackend(LocalBackend):
     "A transformers causal LM in this process."
+    refills = True
     def __init__(self,
                  model: str,  # a local folder or a hub id
                  device: str | None = None,  # 'cpu', 'cuda', ...; None: CUDA when there is one
                  dtype: str | None = None,  # 'bfloat16', ...; None: the model's own
-                 batch_size: int = 16,  # sequences per `generate` call
+                 batch_size: int = 16,  # rows decoded at once (slots)
                 ):
         super().__init__(batch_size)
         import torch
@@ -385,19 +392,18 @@ def _reply(self: TransformersBackend, rows: list[list[int]], prompt_tokens: int,
 
 # %% ../nbs/06_chat.ipynb #1564e468
 @patch
-def _generate(self: TransformersBackend, prompts, s: Sampling) -> list[Reply]:
+def _generate(self: TransformersBackend, prompts, s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
     import torch
-    from supercorrect_nb.decoding import decode
-    texts = [self.prompt_text(m) for m, n in prompts for _ in range(n)]
-    enc = self.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(self.device)
-    kw = self._generate_kw(s)
+    from supercorrect_nb.decoding import decode_stream
+    ids = [self.tok(self.prompt_text(m), add_special_tokens=False)['input_ids'] for m, _ in prompts]
+    owner = [i for i, (_, n) in enumerate(prompts) for _ in range(n)]
+    rows, replies, ends = [[] for _ in prompts], [None] * len(prompts), self._end_ids()
     if s.seed is not None: torch.manual_seed(s.seed)
-    new = decode(self.model, enc['input_ids'], enc['attention_mask'], **kw).tolist()
-    ends = self._end_ids()
-    prompt_lens = enc['attention_mask'].sum(1).tolist()
-    replies, row = [], 0
-    for _, n in prompts:
-        replies.append(self._reply(new[row:row + n], prompt_lens[row], ends, s.stop)); row += n
+    for j, new in decode_stream(self.model, [ids[i] for i in owner], self.batch_size, **self._generate_kw(s)):
+        i = owner[j]; rows[i].append((j, new))
+        if len(rows[i]) < prompts[i][1]: continue
+        replies[i] = self._reply([r for _, r in sorted(rows[i])], len(ids[i]), ends, s.stop)
+        if on_reply is not None: on_reply(i, replies[i])
     return replies
 
 # %% ../nbs/06_chat.ipynb #db7a31be
@@ -419,7 +425,7 @@ class VLLMBackend(LocalBackend):
 
 # %% ../nbs/06_chat.ipynb #b7e85c51
 @patch
-def _generate(self: VLLMBackend, prompts, s: Sampling) -> list[Reply]:
+def _generate(self: VLLMBackend, prompts, s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
     from vllm import SamplingParams
     params = [SamplingParams(n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
                              stop=list(s.stop) or None, seed=s.seed) for _, n in prompts]
