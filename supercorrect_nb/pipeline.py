@@ -5,11 +5,14 @@
 # %% ../nbs/60_pipeline.ipynb #008707d4
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,11 +28,11 @@ from .records import Problem, read_jsonl, write_jsonl
 from .solving import solve
 
 # %% auto #0
-__all__ = ['PIPELINE_PRESETS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'PipelineConfig', 'pipeline_config', 'Run',
-           'run_problems', 'student_path', 'by_level', 'evaluate_accuracy', 'evaluate_self_correction',
-           'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure', 'level_figure',
-           'self_correction_figure', 'training_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
-           'write_log', 'pipeline']
+__all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
+           'pipeline_config', 'Run', 'run_problems', 'student_path', 'by_level', 'evaluate_accuracy',
+           'evaluate_self_correction', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure',
+           'level_figure', 'self_correction_figure', 'training_figure', 'figures', 'save_figures', 'headline',
+           'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -52,7 +55,8 @@ class PipelineConfig(BaseModel):
     teacher: str | dict = 'exact'
     inspector: str | dict | None = 'exact'
     student: str = 'shipped'
-    student_chat: dict = dict(batch_size=64, retry_empty=False)  # ChatConfig fields for the student (an empty reply is its answer)
+    student_chat: dict = dict(batch_size=128, concurrency=4096, retry_empty=False)  # ChatConfig fields for the student: every request
+    #   in flight at once, decoded through 128 slots that refill as rows end; an empty reply is its answer
     hsft: dict = dict(preset='cpu-smoke')
     dpo: dict = dict(preset='cpu-smoke')
     accelerate_config: str | None = None
@@ -112,26 +116,72 @@ class Run:
         (self.dir / 'config.yaml').write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
         self.store = ResponseStore(self.dir / 'calls.sqlite')
         self.log: list[str] = []
-        settings = json.dumps(cfg.model_dump(exclude={'name', 'runs_dir'}), sort_keys=True, default=str)
-        self.fingerprint = hashlib.sha256(settings.encode()).hexdigest()[:12]
+
+# %% ../nbs/60_pipeline.ipynb #e42225c1
+_PROBLEM_SETTINGS = ('problems', 'testbed', 'train', 'test', 'n_sft', 'n_mine', 'n_test', 'seed')
+_EVAL_SETTINGS = ('student_chat', 'max_tokens')
+PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writes in the run folder)
+    'eval_pretrained': (('student', *_EVAL_SETTINGS), (), ('eval/pretrained.jsonl',)),
+    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal'), (), ('sft',)),
+    'train_hsft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('hsft',)),
+    'eval_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft.jsonl',)),
+    'pairs_data': (('student_chat', 'teacher', 'inspector', 'rounds', 'samples', 'temperature', 'max_tokens'), ('train_hsft',), ('pairs',)),
+    'train_dpo': (('dpo', 'accelerate_config'), ('train_hsft', 'pairs_data'), ('cross_dpo',)),
+    'eval_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo.jsonl',)),
+    'selfcorrect_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft-reviews.jsonl',)),
+    'selfcorrect_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo-reviews.jsonl',)),
+}
 
 # %% ../nbs/60_pipeline.ipynb #a9731a48
+def _hash(d: dict) -> str: return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+@patch
+def settings(self: Run, name: str) -> dict:
+    "The settings step `name` reads, and the fingerprints of the steps it builds on."
+    reads, after, _ = PIPELINE_STEPS.get(name, (tuple(self.cfg.model_dump(exclude={'name', 'runs_dir'})), (), ()))
+    cfg = self.cfg.model_dump()
+    return {**{k: cfg[k] for k in (*_PROBLEM_SETTINGS, *reads)}, **{f'after {a}': self.fingerprint(a) for a in after}}
+
+@patch
+def fingerprint(self: Run, name: str) -> str:
+    "The hash of step `name`'s settings."
+    return _hash(self.settings(name))
+
+# %% ../nbs/60_pipeline.ipynb #db5edd84
 @patch
 def step(self: Run, name: str, fn, *args, **kwargs) -> dict:
-    "`fn(*args, **kwargs)` once: a finished step's result is read back instead."
-    done = self.dir / 'steps' / f'{name}.json'
+    "`fn(*args, **kwargs)` once: a finished step's result is read back instead, unless its settings changed."
+    done, fp = self.dir / 'steps' / f'{name}.json', self.fingerprint(name)
     if done.exists():
         out = json.loads(done.read_text())
-        if out.get('config') == self.fingerprint: self.log.append(f'{name}: done before, skipped')
-        else:
-            msg = f'{name}: done before with other settings, skipped (delete {done} to redo it)'
-            self.log.append(msg); print('warning:', msg, file=sys.stderr)
-        return out
+        if out.get('config') == fp:
+            self._progress(name, 'skipped', out.get('seconds')); self.log.append(f'{name}: done before, skipped')
+            return out
+        self._set_aside(name, out)
+    self._progress(name, 'started')
     t0 = time.time()
-    out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': self.fingerprint}
+    out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': fp, 'settings': self.settings(name)}
     _write_json(done, out)
-    self.log.append(f'{name}: ran in {out["seconds"]} s')
+    self._progress(name, 'done', out['seconds']); self.log.append(f'{name}: ran in {out["seconds"]} s')
     return out
+
+# %% ../nbs/60_pipeline.ipynb #af5273f3
+@patch
+def _set_aside(self: Run, name: str, old: dict):
+    "Move step `name`'s result `old` and its files aside, under the old fingerprint; one line says why."
+    was, now, tag = old.get('settings', {}), self.settings(name), old.get('config', 'old')
+    changed = [k for k in now if was.get(k) != now[k]] if was else ['settings']
+    for rel in ('steps/' + name + '.json', *PIPELINE_STEPS.get(name, ((), (), ()))[2]):
+        p = self.dir / rel
+        if p.exists(): p.rename(p.with_name(f'{p.stem}.{tag}{p.suffix}'))
+    msg = f'{", ".join(changed)} changed; redoing it (the old result kept under {tag})'
+    self.log.append(f'{name}: {msg}'); self._progress(name, 'redo', note=msg)
+
+# %% ../nbs/60_pipeline.ipynb #31fd35bf
+@patch
+def _progress(self: Run, name: str, event: str, seconds: float | None = None, note: str | None = None):
+    "Append `{step, event, seconds, note}` to the run's `progress.jsonl`."
+    with open(self.dir / 'progress.jsonl', 'a') as f: f.write(json.dumps(dict(step=name, event=event, seconds=seconds, note=note)) + '\n')
 
 # %% ../nbs/60_pipeline.ipynb #e2479fc6
 @patch(as_prop=True)
@@ -162,9 +212,14 @@ def chat(self: Run, who: str | dict | None, stage: str) -> Chat | None:
 def _take(problems: list[Problem], n: int | None) -> list[Problem]: return problems if n is None else problems[:n]
 
 def run_problems(run: Run) -> tuple[list[Problem], list[Problem]]:
-    "The run's training and test problems (written to `problems/` the first time)."
+    "The run's training and test problems (written to `problems/` the first time, and again when their settings change)."
     from supercorrect_nb.testbed import generate
     cfg, d = run.cfg, run.dir / 'problems'
+    chosen = {k: v for k, v in cfg.model_dump().items() if k in _PROBLEM_SETTINGS}
+    if (d / 'settings.json').exists() and json.loads((d / 'settings.json').read_text()) != chosen:
+        old = json.loads((d / 'settings.json').read_text())
+        d.rename(d.with_name(f'problems.{_hash(old)}'))
+        print(f'problems: {", ".join(k for k in chosen if old.get(k) != chosen[k])} changed; chosen again', file=sys.stderr)
     if not (d / 'test.jsonl').exists():
         if cfg.problems == 'testbed':
             n_train = max(cfg.n_sft or 0, cfg.n_mine or 0) or 2000
@@ -174,6 +229,7 @@ def run_problems(run: Run) -> tuple[list[Problem], list[Problem]]:
             train = [p for s in cfg.train for p in load_problems(s, 'train', on_error='skip')]
             test = [p for s in cfg.test for p in _take(load_problems(s, 'test', on_error='skip'), cfg.n_test)]
         write_jsonl(train, d / 'train.jsonl'); write_jsonl(test, d / 'test.jsonl')
+        _write_json(d / 'settings.json', chosen)
     return read_jsonl(d / 'train.jsonl', Problem), read_jsonl(d / 'test.jsonl', Problem)
 
 # %% ../nbs/60_pipeline.ipynb #9c207474
@@ -384,7 +440,7 @@ PIPELINE_NOTEBOOK = REPO_DATA.parent / 'nbs' / '90_pipeline.ipynb'
 def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
                  config: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
                  name: str | None = None,  # the run's name (its folder under `runs/`)
-                 progress: bool = True,  # papermill's progress bar on the console
+                 progress: bool = True,  # one line per step on the console, under a bar with an ETA
                  **overrides,  # `PipelineConfig` fields over both
                 ) -> dict:  # the run's metrics
     "Execute the pipeline notebook for a configuration; returns the run's metrics."
@@ -393,16 +449,21 @@ def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
     out = cfg.dir / 'pipeline.ipynb'
     out.parent.mkdir(parents=True, exist_ok=True)
     params = dict(preset=preset, config_file=str(config) if config else None, overrides=cfg.model_dump())
-    try: pm.execute_notebook(_relative(PIPELINE_NOTEBOOK), str(out), parameters=params, cwd=str(Path.cwd()), progress_bar=progress,
-                             log_output=False, kernel_name='python3', language='python')
-    finally:
-        if out.exists(): write_log(out, cfg.dir / 'log.txt')
+    errors = cfg.dir / 'stderr.txt'
+    with stderr_to(errors) as console:
+        follower = StepFollower(cfg.dir / 'progress.jsonl', step_weights(cfg.dir), file=console) if progress else None
+        try: pm.execute_notebook(_relative(PIPELINE_NOTEBOOK), str(out), parameters=params, cwd=str(Path.cwd()), progress_bar=False,
+                                 log_output=False, kernel_name='python3', language='python')
+        finally:
+            if follower: follower.stop()
+            if out.exists(): write_log(out, cfg.dir / 'log.txt', errors)
     subprocess.run([sys.executable, '-m', 'nbconvert', '--to', 'html', str(out)], check=True, capture_output=True)
     return json.loads((cfg.dir / 'metrics.json').read_text())
 
 # %% ../nbs/60_pipeline.ipynb #0e66796c
 def write_log(notebook: Path,  # an executed notebook
               log: Path,  # the text file to write
+              stderr: Path | None = None,  # a file of other standard-error text to add (then deleted)
              ) -> Path:
     "The text the notebook's cells printed (progress bars at their last state, errors with their traceback)."
     import re
@@ -412,8 +473,76 @@ def write_log(notebook: Path,  # an executed notebook
             text = ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else \
                    '\n'.join(o.get('traceback', [])) if o.get('output_type') == 'error' else ''
             lines += [f'[cell {i}] ' + ansi.sub('', l.split('\r')[-1]) for l in text.split('\n') if l.split('\r')[-1].strip()]
+    if stderr is not None and Path(stderr).exists():
+        lines += [f'[stderr] {l}' for l in Path(stderr).read_text(errors='replace').splitlines() if l.strip()]
+        Path(stderr).unlink()
     Path(log).write_text('\n'.join(lines) + '\n')
     return Path(log)
+
+# %% ../nbs/60_pipeline.ipynb #dd1eb6f1
+@contextlib.contextmanager
+def stderr_to(path: Path):
+    "Send standard error, this process's and its children's, to `path`; yield a text stream to the console's."
+    sys.stderr.flush(); saved = os.dup(2)
+    with open(path, 'a') as f:
+        os.dup2(f.fileno(), 2)
+        console = os.fdopen(os.dup(saved), 'w', buffering=1)
+        try: yield console
+        finally:
+            sys.stderr.flush(); os.dup2(saved, 2); os.close(saved); console.close()
+
+# %% ../nbs/60_pipeline.ipynb #9493ca67
+STEP_SECONDS = dict(eval_pretrained=13, sft_data=4, train_hsft=130, eval_hsft=25, pairs_data=160, train_dpo=110, eval_dpo=24,
+                    selfcorrect_hsft=13, selfcorrect_dpo=16)  # the testbed preset on 2 CPU cores (issue 13)
+
+def step_weights(run_dir: Path) -> dict:
+    "Each step's expected share of a run: its time in `run_dir` before (any fingerprint), else `STEP_SECONDS`."
+    past = {}
+    for p in sorted(Path(run_dir, 'steps').glob('*.json')):
+        secs = json.loads(p.read_text()).get('seconds')
+        if secs: past[p.name.split('.')[0]] = secs
+    return {k: max(past.get(k, v), 1) for k, v in STEP_SECONDS.items()}
+
+# %% ../nbs/60_pipeline.ipynb #a68df1a0
+class StepFollower:
+    "Print the pipeline's step events from `events` (a `progress.jsonl`) as they come, until `stop`."
+    def __init__(self, events: Path, weights: dict | None = None, poll: float = 0.5, file=None):
+        from tqdm.auto import tqdm
+        self.events, self.poll, self.seen = Path(events), poll, Path(events).stat().st_size if Path(events).exists() else 0
+        self.file, self.weights = file or sys.stderr, weights or step_weights(Path(events).parent)
+        self.bar = tqdm(total=sum(self.weights.values()), desc='pipeline', file=self.file, dynamic_ncols=True,
+                        bar_format='{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]')
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._follow, daemon=True); self.thread.start()
+
+# %% ../nbs/60_pipeline.ipynb #c22afb82
+@patch
+def _follow(self: StepFollower):
+    "Read new events every `poll` seconds and show them."
+    while not self._stop.wait(self.poll): self._read()
+    self._read()
+
+@patch
+def _read(self: StepFollower):
+    if not self.events.exists(): return
+    with open(self.events) as f: f.seek(self.seen); text = f.read()
+    done = text[:text.rfind('\n') + 1]; self.seen += len(done.encode())
+    for line in done.splitlines(): self.show(json.loads(line))
+    self.bar.refresh()
+
+# %% ../nbs/60_pipeline.ipynb #dfac967f
+@patch
+def show(self: StepFollower, e: dict):
+    "One event: a line for a finished, skipped or redone step; the bar's label for a started one."
+    if e['event'] == 'started': self.bar.set_postfix_str(e['step']); return
+    if e['event'] == 'redo': self.bar.write(f"  {e['step']:<17} {e['note']}", file=self.file); return
+    what = f"{e['seconds']:.0f} s" if e['event'] == 'done' else 'done before'
+    self.bar.write(f"  {e['step']:<17} {what}", file=self.file); self.bar.update(self.weights.get(e['step'], 0))
+
+@patch
+def stop(self: StepFollower):
+    "Show the last events and close the bar."
+    self._stop.set(); self.thread.join(); self.bar.close()
 
 # %% ../nbs/60_pipeline.ipynb #81c765ae
 @call_parse

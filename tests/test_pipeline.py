@@ -1,4 +1,7 @@
-"""The pipeline notebook, run for real under papermill with the tiny CI preset, then resumed."""
+"""The pipeline notebook, run for real under papermill with the tiny CI preset, then resumed, then run again with a
+changed DPO setting: only the steps after it are redone, their old results kept aside."""
+import json
+
 
 import nbformat
 import pytest
@@ -11,7 +14,7 @@ STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'pairs_data',
 
 
 @pytest.mark.timeout(1500)
-def test_pipeline_runs_and_resumes(tmp_path):
+def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd):
     if not (STUDENT_DIR / 'config.json').exists(): pytest.skip('no shipped student')
     m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
     d = tmp_path / 'testbed-ci'
@@ -42,3 +45,21 @@ def test_pipeline_runs_and_resumes(tmp_path):
     for s in STEPS: assert f'{s}: done before, skipped' in out
     assert (d / 'hsft' / 'final' / 'model.safetensors').stat().st_mtime_ns == mtime
     assert {k: m2[k] for k in m2 if k.startswith(('eval_', 'selfcorrect_'))} == {k: m[k] for k in m if k.startswith(('eval_', 'selfcorrect_'))}
+
+    # A changed DPO setting: DPO and the two steps that read its model are redone, the rest read back.
+    dpo = {**cfg.dpo, 'beta': 0.3}
+    capfd.readouterr()
+    before = len((d / 'progress.jsonl').read_text().splitlines())
+    run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=True, dpo=dpo)
+    events = [json.loads(l) for l in (d / 'progress.jsonl').read_text().splitlines()][before:]
+    redone = [e['step'] for e in events if e['event'] == 'redo']
+    assert redone == ['train_dpo', 'eval_dpo', 'selfcorrect_dpo']
+    assert [e['step'] for e in events if e['event'] == 'skipped'] == [s for s in STEPS if s not in redone]
+    assert 'dpo changed; redoing it' in events[[e['event'] for e in events].index('redo')]['note']
+    assert len(list(tmp_path.glob('testbed-ci/cross_dpo.*/final/model.safetensors'))) == 1  # the old model, kept aside
+    assert len(list((d / 'steps').glob('train_dpo.*.json'))) == 1
+    assert json.loads((d / 'steps' / 'train_dpo.json').read_text())['settings']['dpo']['beta'] == 0.3
+    console = capfd.readouterr().err
+    assert 'train_dpo         dpo changed' in console and 'eval_hsft         done before' in console
+    lines = [l.split('\r')[-1] for l in console.split('\n') if l.strip()]
+    assert len(lines) < 20 and 'warning' not in console.lower() and 'it/s]' not in console, lines
