@@ -243,6 +243,7 @@ def decode_stream(model,  # a transformers causal LM
                   **generate_kwargs,  # as for `model.generate`: max_new_tokens, do_sample, temperature, top_p, stop_strings and tokenizer, ...
                  ):  # yields (index of the prompt, its new tokens), in the order rows end
     "Decode `prompts` through `slots` rows at a time, each slot refilled when its row ends."
+    if not prompts: return
     d = Decoder(model, prompts, slots, **generate_kwargs)
     while True:
         while d.queue and (len(d.free) >= max(1, int(refill * len(d.rows))) or not d.live):
@@ -258,7 +259,7 @@ def decode(model,  # a transformers causal LM
            slots: int | None = None,  # rows decoded at once; None: the whole batch
            **generate_kwargs,  # as for `model.generate`
           ) -> torch.Tensor:  # [batch, new tokens]: the new tokens, padded after each row's end
-    "The new tokens of `prompts`, as `model.generate` gives them."
+    "The new tokens of these left-padded prompts, padded after each row's end, as `model.generate` gives them."
     prompts = [ids[m.bool()].tolist() for ids, m in zip(input_ids, attention_mask)]
     rows = dict(decode_stream(model, prompts, slots or len(prompts), **generate_kwargs))
     width, pad = max(map(len, rows.values())), generate_kwargs.get('pad_token_id', model.generation_config.pad_token_id)

@@ -219,7 +219,7 @@ def run_problems(run: Run) -> tuple[list[Problem], list[Problem]]:
     if (d / 'settings.json').exists() and json.loads((d / 'settings.json').read_text()) != chosen:
         old = json.loads((d / 'settings.json').read_text())
         d.rename(d.with_name(f'problems.{_hash(old)}'))
-        print(f'problems: {", ".join(k for k in chosen if old.get(k) != chosen[k])} changed; chosen again', file=sys.stderr)
+        run._progress('problems', 'redo', note=f'{", ".join(k for k in chosen if old.get(k) != chosen[k])} changed; chosen again')
     if not (d / 'test.jsonl').exists():
         if cfg.problems == 'testbed':
             n_train = max(cfg.n_sft or 0, cfg.n_mine or 0) or 2000
