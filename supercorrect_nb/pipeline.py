@@ -25,14 +25,15 @@ from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
 from .prompts import plain_messages, solve_messages
 from .records import Problem, read_jsonl, write_jsonl
+from .evaluation import accuracy_stats, paired, self_correction_stats
 from .solving import solve
 
 # %% auto #0
-__all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
-           'pipeline_config', 'Run', 'run_problems', 'student_path', 'by_level', 'evaluate_accuracy',
-           'evaluate_self_correction', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure',
-           'level_figure', 'self_correction_figure', 'training_figure', 'figures', 'save_figures', 'headline',
-           'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+__all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS',
+           'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'by_level', 'evaluate_accuracy',
+           'evaluate_self_correction', 'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
+           'accuracy_figure', 'level_figure', 'self_correction_figure', 'training_figure', 'figures', 'save_figures',
+           'headline', 'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -248,11 +249,10 @@ def _relative(path: Path) -> str:
 
 # %% ../nbs/60_pipeline.ipynb #2c494212
 def by_level(problems: list[Problem], correct: list[bool]) -> dict:
-    "Accuracy and count per problem level."
+    "Accuracy, count and Wilson interval per problem level."
     out: dict = {}
-    for p, ok in zip(problems, correct):
-        d = out.setdefault(str(p.level), [0, 0]); d[0] += ok; d[1] += 1
-    return {k: dict(acc=c / n, n=n) for k, (c, n) in sorted(out.items())}
+    for p, ok in zip(problems, correct): out.setdefault(str(p.level), []).append(ok)
+    return {k: accuracy_stats(v) for k, v in sorted(out.items())}
 
 # %% ../nbs/60_pipeline.ipynb #24348003
 def evaluate_accuracy(run: Run,  # the run (its store, its folder, its `max_tokens`)
@@ -267,8 +267,7 @@ def evaluate_accuracy(run: Run,  # the run (its store, its folder, its `max_toke
     sols = solve(problems, chat, max_tokens=run.cfg.max_tokens, progress=progress, prompt=plain_messages if plain else solve_messages)
     write_jsonl(sols, run.dir / 'eval' / f'{tag}.jsonl')
     ok = [bool(s.correct) for s in sols]
-    return dict(model=model, acc=sum(ok) / len(ok), n=len(ok), by_level=by_level(problems, ok),
-                unformatted=sum(not s.steps for s in sols))
+    return dict(model=model, **accuracy_stats(ok), by_level=by_level(problems, ok), unformatted=sum(not s.steps for s in sols))
 
 # %% ../nbs/60_pipeline.ipynb #8d588328
 def evaluate_self_correction(run: Run,  # the run
@@ -281,7 +280,23 @@ def evaluate_self_correction(run: Run,  # the run
     from supercorrect_nb.correction import self_correct, self_correction_scores
     res = self_correct(problems, run.chat(model, f'selfcorrect-{tag}'), max_tokens=run.cfg.max_tokens, progress=progress)
     write_jsonl([r.review.trace for r in res if r.review.trace], run.dir / 'eval' / f'{tag}-reviews.jsonl')
-    return self_correction_scores(res)
+    cis = self_correction_stats([r.correct_t1 for r in res], [r.correct_t2 for r in res])
+    return {**self_correction_scores(res), **{k: v for k, v in cis.items() if k.endswith('_ci')}}
+
+# %% ../nbs/60_pipeline.ipynb #753c9c9d
+COMPARISONS = (('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
+
+def stage_comparisons(run: Run) -> dict:
+    "Paired comparisons of the stages' test verdicts: `{'<later>_vs_<earlier>': evaluation.paired(...)}`."
+    from supercorrect_nb.records import Solution
+    verdicts = {tag: {s.problem_id: bool(s.correct) for s in read_jsonl(p, Solution)}
+                for tag in {t for pair in COMPARISONS for t in pair} if (p := run.dir / 'eval' / f'{tag}.jsonl').exists()}
+    out = {}
+    for later, earlier in COMPARISONS:
+        if later in verdicts and earlier in verdicts:
+            ids = [i for i in verdicts[earlier] if i in verdicts[later]]
+            out[f'{later}_vs_{earlier}'] = paired([verdicts[earlier][i] for i in ids], [verdicts[later][i] for i in ids])
+    return out
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
 TRAINING = {'hsft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo')}  # a stage: its method and its settings in the config
@@ -358,12 +373,17 @@ def _stages(m: dict, prefix: str) -> list[tuple[str, dict]]:
     "The (label, metrics) of every stage with `<prefix>_<stage>` in `m`."
     return [(label, m[f'{prefix}_{k}']) for k, label in STAGES if f'{prefix}_{k}' in m]
 
+def _error_bars(rows: list[dict]) -> dict | None:
+    "Plotly's asymmetric error bars from each row's `acc` and `ci`; None when a row has no interval."
+    if not all(r.get('ci') for r in rows): return None
+    return dict(type='data', symmetric=False, array=[r['ci'][1] - r['acc'] for r in rows], arrayminus=[r['acc'] - r['ci'][0] for r in rows])
+
 def accuracy_figure(ev: list[tuple[str, dict]]):
-    "A bar of test accuracy per stage, with its sample size."
+    "A bar of test accuracy per stage, with its sample size and 95% interval."
     import plotly.graph_objects as go
-    return go.Figure(go.Bar(x=[l for l, _ in ev], y=[e['acc'] for _, e in ev],
+    return go.Figure(go.Bar(x=[l for l, _ in ev], y=[e['acc'] for _, e in ev], error_y=_error_bars([e for _, e in ev]),
                             text=[f"{e['acc']:.1%} (n={e['n']})" for _, e in ev], textposition='outside'),
-                     layout=dict(title='Test accuracy of the student', yaxis=_PCT_AXIS))
+                     layout=dict(title='Test accuracy of the student (95% intervals)', yaxis=_PCT_AXIS))
 
 # %% ../nbs/60_pipeline.ipynb #7354845d
 def level_figure(ev: list[tuple[str, dict]]):
@@ -373,7 +393,7 @@ def level_figure(ev: list[tuple[str, dict]]):
     for label, e in ev:
         lv = e['by_level']
         fig.add_scatter(x=list(lv), y=[v['acc'] for v in lv.values()], name=label, mode='lines+markers',
-                        text=[f"n={v['n']}" for v in lv.values()])
+                        text=[f"n={v['n']}" for v in lv.values()], error_y=_error_bars(list(lv.values())))
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #d03ea2b1
@@ -421,13 +441,22 @@ def save_figures(run: Run, figs: dict) -> Path:
 # %% ../nbs/60_pipeline.ipynb #109a70d4
 def _pct(x) -> str: return '-' if x is None else f'{x:.1%}'
 
+def _ci(ci, signed: bool = False) -> str:
+    "` [lo, hi]` in percent, or nothing without an interval."
+    return '' if not ci else f" [{ci[0]:+.1%}, {ci[1]:+.1%}]" if signed else f" [{ci[0]:.1%}, {ci[1]:.1%}]"
+
 def headline(m: dict) -> str:
     "The run's headline numbers, with their sample sizes."
     lines = [f"Run {m.get('name')}: {m.get('wall_minutes', 0):.1f} min this time, {m.get('compute_minutes', 0):.1f} min in all its steps"]
-    for label, e in _stages(m, 'eval'): lines.append(f"  accuracy {label:<16} {_pct(e['acc']):>6}  (n={e['n']})")
+    for label, e in _stages(m, 'eval'): lines.append(f"  accuracy {label:<16} {_pct(e['acc']):>6}{_ci(e.get('ci'))}  (n={e['n']})")
     for label, s in _stages(m, 'selfcorrect'):
         lines.append(f"  self-correction {label:<16} Acc@t1 {_pct(s['acc_t1'])}  Acc@t2 {_pct(s['acc_t2'])}  "
-                     f"Δ {s['delta']:+.1%}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
+                     f"Δ {s['delta']:+.1%}{_ci(s.get('delta_ci'), True)}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
+    labels = dict(STAGES)
+    for key, c in m.get('paired', {}).items():
+        later, earlier = key.split('_vs_')
+        lines.append(f"  {labels[later]} minus {labels[earlier]}: {c['diff']:+.1%}{_ci(c['diff_ci'], True)}, "
+                     f"McNemar p={c['mcnemar_p']:.3g} ({c['only_b']} problems gained, {c['only_a']} lost, n={c['n']})")
     if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
     if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:

@@ -24,7 +24,12 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
         assert (d / f).exists(), f
     assert sorted(p.stem for p in (d / 'steps').glob('*.json')) == sorted(STEPS)
     cfg = pipeline_config('testbed-ci')
-    for k in ('pretrained', 'hsft', 'dpo'): assert m[f'eval_{k}']['n'] == cfg.n_test
+    for k in ('pretrained', 'hsft', 'dpo'):
+        e = m[f'eval_{k}']
+        assert e['n'] == cfg.n_test and e['ci'][0] <= e['acc'] <= e['ci'][1]  # every accuracy has its interval
+    for k in ('hsft', 'dpo'): assert m[f'selfcorrect_{k}']['delta_ci'][0] <= m[f'selfcorrect_{k}']['delta'] <= m[f'selfcorrect_{k}']['delta_ci'][1]
+    assert set(m['paired']) == {'hsft_vs_pretrained', 'dpo_vs_hsft', 'dpo_vs_pretrained'}  # stages compared problem by problem
+    assert abs(m['paired']['dpo_vs_hsft']['diff'] - (m['eval_dpo']['acc'] - m['eval_hsft']['acc'])) < 1e-9
     assert m['mining']['samples'] == cfg.n_mine * cfg.samples and m['mining']['pairs'] >= 1
     rows = m['sft_data']['rows']
     assert rows['train'] + rows.get('validation', 0) == cfg.n_sft + int(cfg.rehearsal * cfg.n_sft)  # the exact teacher keeps all
