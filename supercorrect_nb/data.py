@@ -19,9 +19,9 @@ from .grading import equiv_batch, extract_answer, last_boxed
 from .records import NO_ERROR, Problem, RecordError, Solution, first_error
 
 # %% auto #0
-__all__ = ['REPO_DATA', 'NAMED', 'GSM8K_MODELS', 'REFERENCE_SETS', 'data_dirs', 'data_path', 'read_rows', 'FieldError',
-           'gsm8k_problem', 'math_problem', 'detect_format', 'Problems', 'hub_rows', 'load_problems',
-           'processbench_pair', 'load_processbench', 'load_gsm8k_model_solutions', 'check_references',
+__all__ = ['REPO_DATA', 'FORMATS', 'NAMED', 'GSM8K_MODELS', 'REFERENCE_SETS', 'data_dirs', 'data_path', 'read_rows', 'FieldError',
+           'gsm8k_problem', 'math_problem', 'qa_problem', 'olympiad_problem', 'detect_format', 'Problems', 'hub_rows',
+           'load_problems', 'processbench_pair', 'load_processbench', 'load_gsm8k_model_solutions', 'check_references',
            'check_agreement', 'grade_references', 'format_report', 'grade_refs_parser', 'grade_references_cli']
 
 # %% ../nbs/03_data.ipynb #0dcf8b9e
@@ -121,15 +121,62 @@ def math_problem(row: dict,  # a MATH row: `problem`, `solution`, and `answer` o
                    source=source, subject=subject, level=_level(row.get('level')))
 
 # %% ../nbs/03_data.ipynb #dcbc39c9
+def _answer_text(a) -> str:
+    "A short reference answer as text: numbers without a spurious `.0`, `$` signs and spaces stripped."
+    if isinstance(a, bool) or not isinstance(a, (str, int, float)): raise FieldError('answer', f'expected text or a number, got {type(a).__name__}')
+    if isinstance(a, float) and a.is_integer(): a = int(a)
+    text = str(a).strip().strip('$').strip()
+    if not text: raise FieldError('answer', 'empty')
+    return text
+
+def qa_problem(row: dict,  # a row with `question` and a short `answer` (text or number)
+               id: str,  # the problem's id
+               source: str,  # the set it comes from
+              ) -> Problem:
+    "A question/answer row (AIME, AMC, GaoKao, College Math, ...) as a `Problem`."
+    if row.get('answer') is None: raise FieldError('answer', 'missing')
+    return Problem(id=id, question=_text(row, 'question'), solution=_text(row, 'solution', required=False),
+                   answer=_answer_text(row['answer']), source=source, subject=row.get('subject') or row.get('data_topic'),
+                   level=_level(row.get('level')))
+
+# %% ../nbs/03_data.ipynb #4f5e46d0
+def olympiad_problem(row: dict,  # an OlympiadBench row: `question`, `final_answer` (a list), `solution` (a list)
+                     id: str,  # the problem's id
+                     source: str,  # the set it comes from
+                    ) -> Problem:
+    "An OlympiadBench row as a `Problem`: its answers joined by commas, its solutions by blank lines."
+    fa = row.get('final_answer')
+    if not isinstance(fa, list) or not fa or not all(isinstance(x, str) for x in fa):
+        raise FieldError('final_answer', f'expected a non-empty list of texts, got {fa!r:.60}')
+    sol, ctx = row.get('solution'), row.get('context')
+    question = (f'{ctx}\n\n' if isinstance(ctx, str) and ctx.strip() else '') + _text(row, 'question')
+    return Problem(id=id, question=question, solution='\n\n'.join(sol) if isinstance(sol, list) else sol,
+                   answer=', '.join(_answer_text(x) for x in fa), source=source, subject=row.get('subfield'))
+
+# %% ../nbs/03_data.ipynb #e2395f3c
+FORMATS = {  # what each format needs, for the error of a row that fits none
+    'problem': "our Problem rows ('id' as text, 'question', ...)",
+    'gsm8k': "GSM8K ('question', and 'answer' ending in '#### N')",
+    'qa': "question/answer rows ('question', and 'answer' as text or a number)",
+    'olympiadbench': "OlympiadBench ('question', 'final_answer' as a list)",
+    'math': "MATH-style ('problem', with 'answer' or a \\boxed{} in 'solution')",
+    'processbench': "ProcessBench ('problem', 'steps', 'label')",
+}
+
+def _gsm8k_answer(a) -> bool:
+    "Whether `a` is a GSM8K answer: text whose last line is `#### N`."
+    return isinstance(a, str) and bool(a.strip()) and bool(_GSM8K_FINAL.search(a.strip().splitlines()[-1]))
+
 def detect_format(row: dict,  # a raw row
-                 ) -> str:  # 'problem', 'gsm8k', 'math' or 'processbench'
-    "'problem' (our schema), 'gsm8k', 'math' or 'processbench', from a row's fields."
+                 ) -> str:  # a key of `FORMATS`
+    "The format of a raw row (a key of `FORMATS`), from its fields."
     keys = set(row)
-    if {'id', 'question'} <= keys and 'steps' not in keys: return 'problem'
+    if {'id', 'question'} <= keys and isinstance(row['id'], str) and keys <= set(Problem.model_fields): return 'problem'
     if {'steps', 'label', 'problem'} <= keys: return 'processbench'
-    if {'question', 'answer'} <= keys: return 'gsm8k'
+    if {'question', 'final_answer'} <= keys: return 'olympiadbench'
+    if {'question', 'answer'} <= keys: return 'gsm8k' if _gsm8k_answer(row['answer']) else 'qa'
     if 'problem' in keys: return 'math'
-    raise FieldError('question', f'unknown row format with fields {sorted(keys)}')
+    raise FieldError('question', f"unknown row format with fields {sorted(keys)}; expected one of: {'; '.join(FORMATS.values())}")
 
 # %% ../nbs/03_data.ipynb #b8c5888a
 def _map_row(fmt: str, row: dict, n: int, source: str) -> Problem:
@@ -137,6 +184,8 @@ def _map_row(fmt: str, row: dict, n: int, source: str) -> Problem:
         try: return Problem.model_validate(row)
         except ValidationError as e: raise FieldError(*first_error(e)) from None
     if fmt == 'gsm8k': return gsm8k_problem(row, f'{source}/{n}', source)
+    if fmt in ('qa', 'olympiadbench'):  # ids as the evaluation harnesses key them: `idx`, else the row's place
+        return (qa_problem if fmt == 'qa' else olympiad_problem)(row, f"{source}/{row.get('idx', n)}", source)
     if fmt == 'math':
         has_uid = row.get('unique_id', row.get('idx')) is not None
         return math_problem(row, None if has_uid else f'{source}/{n}', source)
@@ -180,6 +229,8 @@ def hub_rows(name: str,  # a hub dataset id, or a local folder of data files
     return enumerate(load_dataset(name, config, split=split))
 
 # %% ../nbs/03_data.ipynb #022d6eba
+_SPLIT_FILES = ('test', 'train', 'validation', 'dev')  # file names that name a split, not a set
+
 def load_problems(source: str,  # a named set ('gsm8k', 'math', 'math500'), a file or folder, or a hub id
                   split: str = 'test',  # the split
                   limit: int | None = None,  # the most problems to return
@@ -194,7 +245,8 @@ def load_problems(source: str,  # a named set ('gsm8k', 'math', 'math500'), a fi
         return _collect(read_rows(path), name, path, on_error, limit)
     path = Path(source)
     if path.is_file():
-        return _collect(read_rows(path), path.stem if split == 'test' else f'{path.stem}/{split}', path, on_error, limit)
+        name = path.parent.name if path.stem in _SPLIT_FILES and path.parent.name else path.stem  # aime24/test.jsonl: aime24
+        return _collect(read_rows(path), name if split == 'test' else f'{name}/{split}', path, on_error, limit)
     return _collect(hub_rows(str(source), split, config), f'{path.name}/{split}', f'{source}[{split}]', on_error, limit)
 
 # %% ../nbs/03_data.ipynb #11e7bc90
