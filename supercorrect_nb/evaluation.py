@@ -8,12 +8,16 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fastcore.script import Param, call_parse, store_true
 
 from .grading import is_equiv
 
 # %% auto #0
 __all__ = ['pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'mcnemar', 'paired', 'self_correction_stats',
-           'accuracy_stats']
+           'accuracy_stats', 'sampled_stats', 'evaluate', 'eval_figures', 'summary', 'write_report', 'eval_problems',
+           'eval_cli']
 
 # %% ../nbs/07a_evaluation.ipynb #c4dae691
 def pass_at_k(n: int,  # samples drawn
@@ -116,3 +120,131 @@ def accuracy_stats(correct: Sequence[bool],  # per problem, whether it was right
     "An accuracy with its sample size and Wilson interval."
     k, n = sum(map(bool, correct)), len(correct)
     return dict(acc=k / max(n, 1), n=n, ci=list(wilson(k, n)))
+
+# %% ../nbs/07a_evaluation.ipynb #aa62e1a6
+def _table(problems, correct: Sequence[bool], key: Callable) -> dict:
+    "Accuracy, n and interval per value of `key(problem)` (values that are None are left out)."
+    groups: dict = {}
+    for p, ok in zip(problems, correct):
+        if (v := key(p)) is not None: groups.setdefault(str(v), []).append(ok)
+    return {k: accuracy_stats(v) for k, v in sorted(groups.items())}
+
+def _budgets(k: int) -> list[int]: return sorted({2 ** i for i in range(k.bit_length()) if 2 ** i <= k} | {k}) if k else []
+
+# %% ../nbs/07a_evaluation.ipynb #d3bb6e04
+def sampled_stats(correct: Sequence[Sequence[bool]],  # per problem, the verdicts of its k samples
+                  answers: Sequence[Sequence[str | None]],  # per problem, the answers of its k samples
+                  golds: Sequence[str],  # per problem, the reference answer
+                  seed: int = 0,
+                 ) -> dict:  # pass_at, maj_at ({j: {value, ci}}), solve_rates
+    "pass@j and maj@j for each budget j up to k (with bootstrap intervals over problems), and per-problem solve rates."
+    k = min(map(len, correct)) if correct else 0
+    out: dict = dict(k=k, pass_at={}, maj_at={}, solve_rates=[sum(c) / max(len(c), 1) for c in correct])
+    for j in _budgets(k):
+        for name, vals in (('pass_at', [pass_at_k(k, sum(c[:k]), j) for c in correct]),
+                           ('maj_at', [float(v) for v in maj_at_k(answers, golds, j)])):
+            out[name][j] = dict(value=sum(vals) / len(vals), ci=list(bootstrap_ci(vals, seed=seed)))
+    return out
+
+# %% ../nbs/07a_evaluation.ipynb #efc6805b
+def evaluate(problems: list,  # `Problem`s with reference answers
+             chat,  # any `chat.Chat`
+             k: int = 0,  # sampled solutions per problem (0: greedy only)
+             temperature: float = 0.7,  # for the samples
+             max_tokens: int = 1024,  # the longest reply
+             progress: bool = True,
+            ) -> dict:  # figures (greedy, by_set, by_subject, by_level, sampled) and per-problem answers
+    "Greedy accuracy by set, subject and level, and with `k` samples pass@j, maj@j and solve rates; each with its interval."
+    from supercorrect_nb.solving import solve
+    greedy = solve(problems, chat, max_tokens=max_tokens, progress=progress)
+    ok = [bool(s.correct) for s in greedy]
+    out = dict(model=chat.model_id, n=len(problems), greedy=accuracy_stats(ok), by_set=_table(problems, ok, lambda p: p.source),
+               by_subject=_table(problems, ok, lambda p: p.subject), by_level=_table(problems, ok, lambda p: p.level))
+    rows = [dict(id=p.id, source=p.source, gold=p.answer, greedy_answer=s.answer, greedy_correct=c) for p, s, c in zip(problems, greedy, ok)]
+    if k:
+        sols = solve(problems, chat, n=k, temperature=temperature, max_tokens=max_tokens, progress=progress)
+        per = [sols[i * k:(i + 1) * k] for i in range(len(problems))]
+        out['sampled'] = sampled_stats([[bool(s.correct) for s in ss] for ss in per], [[s.answer for s in ss] for ss in per],
+                                       [p.answer for p in problems])
+        for r, ss, rate in zip(rows, per, out['sampled']['solve_rates']): r.update(sample_answers=[s.answer for s in ss], solve_rate=rate)
+    out['problems'] = rows
+    return out
+
+# %% ../nbs/07a_evaluation.ipynb #69fd6d5b
+def _bars(rows: list[dict], key: str = 'acc') -> dict:
+    "Asymmetric error bars from each row's value and `ci`."
+    return dict(type='data', symmetric=False, array=[r['ci'][1] - r[key] for r in rows], arrayminus=[r[key] - r['ci'][0] for r in rows])
+
+def eval_figures(res: dict) -> dict:  # an `evaluate` result
+    "Plotly figures of an evaluation: accuracy by level (95% intervals); pass@j and maj@j against j."
+    import plotly.graph_objects as go
+    lv, pct = res['by_level'], dict(range=[0, 1], tickformat='.0%')
+    figs = {'by_level': go.Figure(go.Bar(x=list(lv), y=[v['acc'] for v in lv.values()], error_y=_bars(list(lv.values())),
+                                         text=[f"n={v['n']}" for v in lv.values()]),
+                                  layout=dict(title='Greedy accuracy by level (95% intervals)', xaxis_title='level', yaxis=pct))}
+    if s := res.get('sampled'):
+        fig = go.Figure(layout=dict(title=f"pass@k and maj@k from {s['k']} samples", xaxis=dict(title='k', type='log'), yaxis=pct))
+        for name, label in (('pass_at', 'pass@k'), ('maj_at', 'maj@k')):
+            d = s[name]
+            fig.add_scatter(x=list(d), y=[v['value'] for v in d.values()], name=label, mode='lines+markers',
+                            error_y=_bars(list(d.values()), 'value'))
+        figs['at_k'] = fig
+    return figs
+
+# %% ../nbs/07a_evaluation.ipynb #67b45281
+def summary(res: dict) -> list[str]:
+    "The evaluation's figures as lines of text."
+    f = lambda d: f"{d['acc']:.1%} [{d['ci'][0]:.1%}, {d['ci'][1]:.1%}] (n={d['n']})"
+    lines = [f"{res['model']}: greedy accuracy {f(res['greedy'])}"] + [f'  {k}: {f(v)}' for k, v in res['by_set'].items()]
+    for name, label in (('pass_at', 'pass'), ('maj_at', 'maj')):
+        for j, v in res.get('sampled', {}).get(name, {}).items():
+            lines.append(f"  {label}@{j}: {v['value']:.1%} [{v['ci'][0]:.1%}, {v['ci'][1]:.1%}]")
+    return lines
+
+def write_report(res: dict, out) -> Path:  # the folder
+    "`eval.json`, `answers.jsonl` and `report.html` of an evaluation in `out`."
+    import html, json
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out / 'eval.json').write_text(json.dumps({k: v for k, v in res.items() if k != 'problems'}, indent=1))
+    (out / 'answers.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in res['problems']))
+    figs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(eval_figures(res).values())]
+    (out / 'report.html').write_text(f"<html><head><meta charset='utf-8'><title>Evaluation</title></head><body>"
+                                     f"<pre>{html.escape(chr(10).join(summary(res)))}</pre>{''.join(figs)}</body></html>")
+    return out
+
+# %% ../nbs/07a_evaluation.ipynb #3b2354a0
+def eval_problems(sets: str,  # comma-separated: 'testbed', named sets, or files
+                  n: int | None = None,  # problems per set at most
+                 ) -> list:
+    "The test problems of `sets`."
+    from supercorrect_nb.data import load_problems
+    from supercorrect_nb.testbed import generate
+    out = []
+    for s in [s.strip() for s in sets.split(',') if s.strip()]:
+        out += generate(n or 500, 'test', seed=0, min_steps=2, max_steps=5) if s == 'testbed' else load_problems(s, 'test', limit=n, on_error='skip')
+    return out
+
+# %% ../nbs/07a_evaluation.ipynb #32c53630
+@call_parse
+def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a served model name (openai)', str),
+             sets: Param("test sets, comma-separated: 'testbed', named sets (gsm8k, math500), or .jsonl files", str) = 'testbed',
+             backend: Param('transformers, openai or vllm', str) = 'transformers',
+             base_url: Param('the OpenAI-compatible server (backend openai)', str) = None,
+             api_key_env: Param('the environment variable holding the API key (backend openai)', str) = None,
+             n: Param('problems per set at most', int) = None,
+             k: Param('sampled solutions per problem (0: greedy only)', int) = 0,
+             temperature: Param('temperature of the samples', float) = 0.7,
+             max_tokens: Param('the longest reply', int) = 1024,
+             out: Param('the output folder (eval.json, answers.jsonl, report.html, calls.sqlite)', str) = 'runs/eval',
+             quiet: Param('no progress bars', store_true) = False):
+    "Evaluate a model on test sets: greedy accuracy with intervals, and pass@k and maj@k from k samples."
+    from supercorrect_nb.chat import Chat, ChatConfig
+    if quiet:
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()
+    local = dict(batch_size=128, concurrency=4096, retry_empty=False) if backend != 'openai' else {}
+    cfg = ChatConfig(backend=backend, model=model, base_url=base_url, api_key_env=api_key_env, **local)
+    res = evaluate(eval_problems(sets, n), Chat(cfg, store=Path(out) / 'calls.sqlite', stage='eval'), k=k, temperature=temperature,
+                   max_tokens=max_tokens, progress=not quiet)
+    d = write_report(res, out)
+    print('\n'.join(summary(res)) + f"\nReport: {d / 'report.html'}")
