@@ -1,5 +1,4 @@
 """The chat interface against real servers: a scripted one with faults, and `transformers serve`."""
-import asyncio
 import hashlib
 import json
 import logging

@@ -1,6 +1,5 @@
 """Cross-model DPO end to end on the CPU: mine pairs with a scripted teacher, train, and watch the margin grow."""
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -1,6 +1,5 @@
 """HSFT (SFT through the training module) end to end on the CPU: scripted teacher -> templates -> SFT files -> training -> reload -> generate."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -1,5 +1,4 @@
 """Stage 2 mining: the inspector's rounds on scripted faults, the pair rules, and bad input counted, never raised."""
-import re
 
 import pytest
 

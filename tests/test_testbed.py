@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from supercorrect_nb.steps import parse_solution
-from supercorrect_nb.testbed import Program, check_truth, generate, parse_question, question_text, random_program
+from supercorrect_nb.testbed import check_truth, generate, parse_question, question_text, random_program
 
 
 @pytest.fixture(scope='module')
