@@ -16,8 +16,8 @@ from .grading import is_equiv
 
 # %% auto #0
 __all__ = ['pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'mcnemar', 'paired', 'self_correction_stats',
-           'accuracy_stats', 'sampled_stats', 'evaluate', 'eval_figures', 'summary', 'write_report', 'eval_problems',
-           'eval_cli']
+           'accuracy_stats', 'sampled_stats', 'evaluate', 'error_bars', 'eval_figures', 'summary', 'write_report',
+           'eval_problems', 'eval_cli']
 
 # %% ../nbs/07a_evaluation.ipynb #c4dae691
 def pass_at_k(n: int,  # samples drawn
@@ -171,15 +171,18 @@ def evaluate(problems: list,  # `Problem`s with reference answers
     return out
 
 # %% ../nbs/07a_evaluation.ipynb #69fd6d5b
-def _bars(rows: list[dict], key: str = 'acc') -> dict:
-    "Asymmetric error bars from each row's value and `ci`."
+def error_bars(rows: list[dict],  # figures, each with its value under `key` and its `ci`
+               key: str = 'acc',
+              ) -> dict | None:  # plotly's `error_y`; None when a row has no interval
+    "Asymmetric plotly error bars from each row's value and `ci`."
+    if not all(r.get('ci') for r in rows): return None
     return dict(type='data', symmetric=False, array=[r['ci'][1] - r[key] for r in rows], arrayminus=[r[key] - r['ci'][0] for r in rows])
 
 def eval_figures(res: dict) -> dict:  # an `evaluate` result
     "Plotly figures of an evaluation: accuracy by level (95% intervals); pass@j and maj@j against j."
     import plotly.graph_objects as go
     lv, pct = res['by_level'], dict(range=[0, 1], tickformat='.0%')
-    figs = {'by_level': go.Figure(go.Bar(x=list(lv), y=[v['acc'] for v in lv.values()], error_y=_bars(list(lv.values())),
+    figs = {'by_level': go.Figure(go.Bar(x=list(lv), y=[v['acc'] for v in lv.values()], error_y=error_bars(list(lv.values())),
                                          text=[f"n={v['n']}" for v in lv.values()]),
                                   layout=dict(title='Greedy accuracy by level (95% intervals)', xaxis_title='level', yaxis=pct))}
     if s := res.get('sampled'):
@@ -187,7 +190,7 @@ def eval_figures(res: dict) -> dict:  # an `evaluate` result
         for name, label in (('pass_at', 'pass@k'), ('maj_at', 'maj@k')):
             d = s[name]
             fig.add_scatter(x=list(d), y=[v['value'] for v in d.values()], name=label, mode='lines+markers',
-                            error_y=_bars(list(d.values()), 'value'))
+                            error_y=error_bars(list(d.values()), 'value'))
         figs['at_k'] = fig
     return figs
 

@@ -25,7 +25,7 @@ from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
 from .prompts import plain_messages, solve_messages
 from .records import Problem, read_jsonl, write_jsonl
-from .evaluation import accuracy_stats, paired, self_correction_stats
+from .evaluation import accuracy_stats, error_bars, paired, self_correction_stats
 from .solving import solve
 
 # %% auto #0
@@ -373,15 +373,10 @@ def _stages(m: dict, prefix: str) -> list[tuple[str, dict]]:
     "The (label, metrics) of every stage with `<prefix>_<stage>` in `m`."
     return [(label, m[f'{prefix}_{k}']) for k, label in STAGES if f'{prefix}_{k}' in m]
 
-def _error_bars(rows: list[dict]) -> dict | None:
-    "Plotly's asymmetric error bars from each row's `acc` and `ci`; None when a row has no interval."
-    if not all(r.get('ci') for r in rows): return None
-    return dict(type='data', symmetric=False, array=[r['ci'][1] - r['acc'] for r in rows], arrayminus=[r['acc'] - r['ci'][0] for r in rows])
-
 def accuracy_figure(ev: list[tuple[str, dict]]):
     "A bar of test accuracy per stage, with its sample size and 95% interval."
     import plotly.graph_objects as go
-    return go.Figure(go.Bar(x=[l for l, _ in ev], y=[e['acc'] for _, e in ev], error_y=_error_bars([e for _, e in ev]),
+    return go.Figure(go.Bar(x=[l for l, _ in ev], y=[e['acc'] for _, e in ev], error_y=error_bars([e for _, e in ev]),
                             text=[f"{e['acc']:.1%} (n={e['n']})" for _, e in ev], textposition='outside'),
                      layout=dict(title='Test accuracy of the student (95% intervals)', yaxis=_PCT_AXIS))
 
@@ -393,7 +388,7 @@ def level_figure(ev: list[tuple[str, dict]]):
     for label, e in ev:
         lv = e['by_level']
         fig.add_scatter(x=list(lv), y=[v['acc'] for v in lv.values()], name=label, mode='lines+markers',
-                        text=[f"n={v['n']}" for v in lv.values()], error_y=_error_bars(list(lv.values())))
+                        text=[f"n={v['n']}" for v in lv.values()], error_y=error_bars(list(lv.values())))
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #d03ea2b1
