@@ -138,11 +138,8 @@ def self_correct(problems: list[Problem],  # the problems, with reference answer
 
 # %% ../nbs/20_correction.ipynb #b7fc8eec
 def self_correction_scores(results: list[SelfCorrection],  # `self_correct`'s results
-                          ) -> dict:  # Acc@t1, Acc@t2, Δ, Δi→c, Δc→i and the reviews that failed
-    "Acc@t1, Acc@t2, Δ, Δi→c and Δc→i over `results`."
-    n = max(len(results), 1)
-    t1, t2 = sum(r.correct_t1 for r in results) / n, sum(r.correct_t2 for r in results) / n
-    i2c = sum(not r.correct_t1 and r.correct_t2 for r in results) / n
-    c2i = sum(r.correct_t1 and not r.correct_t2 for r in results) / n
-    return dict(n=len(results), acc_t1=t1, acc_t2=t2, delta=t2 - t1, delta_i_to_c=i2c, delta_c_to_i=c2i,
-                reviews_failed=sum(r.review.trace is None for r in results))
+                          ) -> dict:  # Acc@t1, Acc@t2, Δ, Δi→c, Δc→i (each with `_ci`) and the reviews that failed
+    "Acc@t1, Acc@t2, Δ, Δi→c and Δc→i over `results`, with intervals."
+    from supercorrect_nb.evaluation import self_correction_stats
+    return {**self_correction_stats([r.correct_t1 for r in results], [r.correct_t2 for r in results]),
+            'reviews_failed': sum(r.review.trace is None for r in results)}

@@ -186,9 +186,8 @@ def _map_row(fmt: str, row: dict, n: int, source: str) -> Problem:
     if fmt == 'gsm8k': return gsm8k_problem(row, f'{source}/{n}', source)
     if fmt in ('qa', 'olympiadbench'):  # ids as the evaluation harnesses key them: `idx`, else the row's place
         return (qa_problem if fmt == 'qa' else olympiad_problem)(row, f"{source}/{row.get('idx', n)}", source)
-    if fmt == 'math':
-        has_uid = row.get('unique_id', row.get('idx')) is not None
-        return math_problem(row, None if has_uid else f'{source}/{n}', source)
+    if fmt == 'math':  # MATH's own `unique_id`, else as the harnesses key them (Minerva Math: `idx`)
+        return math_problem(row, None if row.get('unique_id') is not None else f"{source}/{row.get('idx', n)}", source)
     raise FieldError('steps', "ProcessBench rows are solutions: use load_processbench")
 
 # %% ../nbs/03_data.ipynb #5d1f8619

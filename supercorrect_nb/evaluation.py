@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,9 +17,10 @@ from fastcore.script import Param, call_parse, store_true
 from .grading import is_equiv
 
 # %% auto #0
-__all__ = ['pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'mcnemar', 'paired', 'self_correction_stats',
-           'accuracy_stats', 'sampled_stats', 'evaluate', 'error_bars', 'eval_figures', 'summary', 'write_report',
-           'eval_problems', 'eval_cli']
+__all__ = ['DIFFICULTY_EDGES', 'pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'mcnemar', 'paired',
+           'self_correction_stats', 'accuracy_stats', 'accuracy_table', 'run_spread', 'difficulty', 'sampled_stats',
+           'evaluate', 'error_bars', 'self_correction_figure', 'eval_figures', 'summary', 'report_tables',
+           'write_report', 'eval_problems', 'eval_cli']
 
 # %% ../nbs/07a_evaluation.ipynb #c4dae691
 def pass_at_k(n: int,  # samples drawn
@@ -122,64 +125,112 @@ def accuracy_stats(correct: Sequence[bool],  # per problem, whether it was right
     return dict(acc=k / max(n, 1), n=n, ci=list(wilson(k, n)))
 
 # %% ../nbs/07a_evaluation.ipynb #aa62e1a6
-def _table(problems, correct: Sequence[bool], key: Callable) -> dict:
-    "Accuracy, n and interval per value of `key(problem)` (values that are None are left out)."
+def accuracy_table(problems: Sequence,  # the problems
+                   correct: Sequence[bool],  # per problem, whether it was right
+                   key: Callable,  # a problem's group (its set, subject, level, ...); None leaves it out
+                  ) -> dict:  # {group: accuracy_stats}
+    "Accuracy, n and interval per value of `key(problem)`."
     groups: dict = {}
     for p, ok in zip(problems, correct):
         if (v := key(p)) is not None: groups.setdefault(str(v), []).append(ok)
     return {k: accuracy_stats(v) for k, v in sorted(groups.items())}
 
+# %% ../nbs/07a_evaluation.ipynb #28b28447
 def _budgets(k: int) -> list[int]: return sorted({2 ** i for i in range(k.bit_length()) if 2 ** i <= k} | {k}) if k else []
 
 # %% ../nbs/07a_evaluation.ipynb #d3bb6e04
+def run_spread(correct: Sequence[Sequence[bool]],  # per problem, the verdicts of its k samples
+              ) -> dict:  # runs (each run's accuracy), mean, sd, min, max
+    "The accuracy of each of `k` sampled runs (run j takes every problem's j-th sample) and their spread."
+    k = min(map(len, correct)) if correct else 0
+    runs = [sum(bool(c[j]) for c in correct) / len(correct) for j in range(k)]
+    if not runs: return dict(runs=[], mean=math.nan, sd=math.nan, min=math.nan, max=math.nan)
+    return dict(runs=runs, mean=statistics.fmean(runs), sd=statistics.stdev(runs) if k > 1 else 0.0, min=min(runs), max=max(runs))
+
+# %% ../nbs/07a_evaluation.ipynb #efc6805b
+DIFFICULTY_EDGES = (1 / 3, 2 / 3)  # solve rates below the first are hard, below the second medium, the rest easy
+
+def difficulty(rate: float,  # a problem's solve rate
+               edges: tuple[float, float] = DIFFICULTY_EDGES,
+              ) -> str:  # 'hard', 'medium' or 'easy'
+    "The difficulty bucket of a problem from its solve rate."
+    return 'hard' if rate < edges[0] else 'medium' if rate < edges[1] else 'easy'
+
+# %% ../nbs/07a_evaluation.ipynb #69fd6d5b
 def sampled_stats(correct: Sequence[Sequence[bool]],  # per problem, the verdicts of its k samples
                   answers: Sequence[Sequence[str | None]],  # per problem, the answers of its k samples
                   golds: Sequence[str],  # per problem, the reference answer
                   seed: int = 0,
-                 ) -> dict:  # pass_at, maj_at ({j: {value, ci}}), solve_rates
-    "pass@j and maj@j for each budget j up to k (with bootstrap intervals over problems), and per-problem solve rates."
-    k = min(map(len, correct)) if correct else 0
-    out: dict = dict(k=k, pass_at={}, maj_at={}, solve_rates=[sum(c) / max(len(c), 1) for c in correct])
+                 ) -> dict:  # k, pass_at, maj_at ({j: {value, ci}}), spread, solve_rates, difficulty (counts)
+    "pass@j and maj@j for each budget j up to k (with bootstrap intervals over problems), the runs' spread, solve rates and difficulties."
+    k, rates = min(map(len, correct)) if correct else 0, [sum(c) / max(len(c), 1) for c in correct]
+    out: dict = dict(k=k, pass_at={}, maj_at={}, spread=run_spread(correct), solve_rates=rates,
+                     difficulty={d: sum(difficulty(r) == d for r in rates) for d in ('easy', 'medium', 'hard')})
     for j in _budgets(k):
         for name, vals in (('pass_at', [pass_at_k(k, sum(c[:k]), j) for c in correct]),
                            ('maj_at', [float(v) for v in maj_at_k(answers, golds, j)])):
             out[name][j] = dict(value=sum(vals) / len(vals), ci=list(bootstrap_ci(vals, seed=seed)))
     return out
 
-# %% ../nbs/07a_evaluation.ipynb #efc6805b
+# %% ../nbs/07a_evaluation.ipynb #67b45281
 def evaluate(problems: list,  # `Problem`s with reference answers
              chat,  # any `chat.Chat`
              k: int = 0,  # sampled solutions per problem (0: greedy only)
              temperature: float = 0.7,  # for the samples
              max_tokens: int = 1024,  # the longest reply
+             review: bool = False,  # also let the model review its greedy solutions (self-correction)
              progress: bool = True,
-            ) -> dict:  # figures (greedy, by_set, by_subject, by_level, sampled) and per-problem answers
-    "Greedy accuracy by set, subject and level, and with `k` samples pass@j, maj@j and solve rates; each with its interval."
+            ) -> dict:  # figures (greedy, by_set, by_subject, by_level; sampled, by_difficulty; self_correction) and per-problem answers
+    "Greedy accuracy by set, subject and level; from `k` samples pass@j, maj@j, stability and difficulty; self-correction; each with its interval."
     from supercorrect_nb.solving import solve
     greedy = solve(problems, chat, max_tokens=max_tokens, progress=progress)
     ok = [bool(s.correct) for s in greedy]
-    out = dict(model=chat.model_id, n=len(problems), greedy=accuracy_stats(ok), by_set=_table(problems, ok, lambda p: p.source),
-               by_subject=_table(problems, ok, lambda p: p.subject), by_level=_table(problems, ok, lambda p: p.level))
+    out = dict(model=chat.model_id, n=len(problems), greedy=accuracy_stats(ok), by_set=accuracy_table(problems, ok, lambda p: p.source),
+               by_subject=accuracy_table(problems, ok, lambda p: p.subject), by_level=accuracy_table(problems, ok, lambda p: p.level))
     rows = [dict(id=p.id, source=p.source, gold=p.answer, greedy_answer=s.answer, greedy_correct=c) for p, s, c in zip(problems, greedy, ok)]
     if k:
         sols = solve(problems, chat, n=k, temperature=temperature, max_tokens=max_tokens, progress=progress)
         per = [sols[i * k:(i + 1) * k] for i in range(len(problems))]
         out['sampled'] = sampled_stats([[bool(s.correct) for s in ss] for ss in per], [[s.answer for s in ss] for ss in per],
                                        [p.answer for p in problems])
-        for r, ss, rate in zip(rows, per, out['sampled']['solve_rates']): r.update(sample_answers=[s.answer for s in ss], solve_rate=rate)
+        rates = out['sampled']['solve_rates']
+        out['by_difficulty'] = accuracy_table(rates, ok, difficulty)
+        for r, ss, rate in zip(rows, per, rates): r.update(sample_answers=[s.answer for s in ss], solve_rate=rate)
+    if review:
+        from supercorrect_nb.correction import self_correct, self_correction_scores
+        sc = self_correct(problems, chat, max_tokens=max_tokens, progress=progress)
+        out['self_correction'] = self_correction_scores(sc)
+        for r, c in zip(rows, sc): r.update(reviewed_answer=c.answer_t2, reviewed_correct=c.correct_t2)
     out['problems'] = rows
     return out
 
-# %% ../nbs/07a_evaluation.ipynb #69fd6d5b
-def error_bars(rows: list[dict],  # figures, each with its value under `key` and its `ci`
+# %% ../nbs/07a_evaluation.ipynb #6a8a5b36
+def error_bars(rows: list[dict],  # figures, each with its value under `key` and its interval under `ci`
                key: str = 'acc',
+               ci: str = 'ci',
               ) -> dict | None:  # plotly's `error_y`; None when a row has no interval
-    "Asymmetric plotly error bars from each row's value and `ci`."
-    if not all(r.get('ci') for r in rows): return None
-    return dict(type='data', symmetric=False, array=[r['ci'][1] - r[key] for r in rows], arrayminus=[r[key] - r['ci'][0] for r in rows])
+    "Asymmetric plotly error bars from each row's value and interval."
+    if not all(r.get(ci) for r in rows): return None
+    return dict(type='data', symmetric=False, array=[r[ci][1] - r[key] for r in rows], arrayminus=[r[key] - r[ci][0] for r in rows])
 
+# %% ../nbs/07a_evaluation.ipynb #8bc1bf6b
+_SC_PANELS = ((('acc_t1', 'Acc@t1'), ('acc_t2', 'Acc@t2')), (('delta_i_to_c', 'i→c'), ('delta_c_to_i', 'c→i')))
+
+def self_correction_figure(sc: list[tuple[str, dict]]):  # (label, `self_correction_stats`) per model or stage
+    "Acc@t1 and Acc@t2, and the transitions i→c and c→i, per model, with 95% intervals where the figures have them."
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=2, subplot_titles=['first answer (t1) and after reviewing it (t2)', 'transitions, share of all problems'])
+    labels, stats = [label for label, _ in sc], [s for _, s in sc]
+    for col, panel in enumerate(_SC_PANELS, 1):
+        for key, name in panel:
+            fig.add_bar(x=labels, y=[s[key] for s in stats], name=name, error_y=error_bars(stats, key, f'{key}_ci'),
+                        text=[f'{s[key]:.1%}' for s in stats], row=1, col=col)
+    fig.update_layout(title='Self-correction (95% intervals)', barmode='group')
+    return fig.update_yaxes(tickformat='.0%')
+
+# %% ../nbs/07a_evaluation.ipynb #aa805fe9
 def eval_figures(res: dict) -> dict:  # an `evaluate` result
-    "Plotly figures of an evaluation: accuracy by level (95% intervals); pass@j and maj@j against j."
+    "Plotly figures of an evaluation: accuracy by level, pass@j and maj@j against j, solve rates, self-correction."
     import plotly.graph_objects as go
     lv, pct = res['by_level'], dict(range=[0, 1], tickformat='.0%')
     figs = {'by_level': go.Figure(go.Bar(x=list(lv), y=[v['acc'] for v in lv.values()], error_y=error_bars(list(lv.values())),
@@ -192,17 +243,40 @@ def eval_figures(res: dict) -> dict:  # an `evaluate` result
             fig.add_scatter(x=list(d), y=[v['value'] for v in d.values()], name=label, mode='lines+markers',
                             error_y=error_bars(list(d.values()), 'value'))
         figs['at_k'] = fig
+        figs['solve_rates'] = go.Figure(go.Histogram(x=s['solve_rates'], xbins=dict(start=-0.5 / s['k'], end=1 + 0.5 / s['k'], size=1 / s['k'])),
+                                        layout=dict(title=f"Solve rates over {s['k']} samples", xaxis_title='solve rate', yaxis_title='problems'))
+    if sc := res.get('self_correction'): figs['self_correction'] = self_correction_figure([(res['model'], sc)])
     return figs
 
-# %% ../nbs/07a_evaluation.ipynb #67b45281
+# %% ../nbs/07a_evaluation.ipynb #69c31efa
+def _with_ci(d: dict, key: str = 'acc', ci: str = 'ci', sign: str = '') -> str:
+    return f"{d[key]:{sign}.1%} [{d[ci][0]:{sign}.1%}, {d[ci][1]:{sign}.1%}]"
+
 def summary(res: dict) -> list[str]:
-    "The evaluation's figures as lines of text."
-    f = lambda d: f"{d['acc']:.1%} [{d['ci'][0]:.1%}, {d['ci'][1]:.1%}] (n={d['n']})"
+    "The evaluation's headline figures as lines of text."
+    f = lambda d: f"{_with_ci(d)} (n={d['n']})"
     lines = [f"{res['model']}: greedy accuracy {f(res['greedy'])}"] + [f'  {k}: {f(v)}' for k, v in res['by_set'].items()]
-    for name, label in (('pass_at', 'pass'), ('maj_at', 'maj')):
-        for j, v in res.get('sampled', {}).get(name, {}).items():
-            lines.append(f"  {label}@{j}: {v['value']:.1%} [{v['ci'][0]:.1%}, {v['ci'][1]:.1%}]")
+    if s := res.get('sampled'):
+        lines += [f"  {label}@{j}: {_with_ci(v, 'value')}" for name, label in (('pass_at', 'pass'), ('maj_at', 'maj')) for j, v in s[name].items()]
+        sp = s['spread']
+        lines.append(f"  {s['k']} sampled runs: accuracy {sp['mean']:.1%} (sd {sp['sd']:.1%}, from {sp['min']:.1%} to {sp['max']:.1%})")
+        lines.append('  difficulty by solve rate: ' + ', '.join(f'{d} {c}' for d, c in s['difficulty'].items()))
+    if sc := res.get('self_correction'):
+        lines.append(f"  self-correction: Acc@t1 {sc['acc_t1']:.1%} -> Acc@t2 {sc['acc_t2']:.1%}, delta {_with_ci(sc, 'delta', 'delta_ci', '+')}, "
+                     f"i->c {sc['delta_i_to_c']:.1%}, c->i {sc['delta_c_to_i']:.1%}, reviews unreadable {sc['reviews_failed']}")
     return lines
+
+_TABLES = (('by_set', 'set'), ('by_subject', 'subject'), ('by_level', 'level'), ('by_difficulty', 'difficulty'))
+
+def report_tables(res: dict) -> str:
+    "HTML tables of the greedy accuracy by set, subject, level and difficulty: n, accuracy and 95% interval."
+    import html
+    out = []
+    for key, name in _TABLES:
+        if not res.get(key): continue
+        rows = ''.join(f"<tr><td>{html.escape(g)}</td><td>{v['n']}</td><td>{_with_ci(v)}</td></tr>" for g, v in res[key].items())
+        out.append(f'<h3>Greedy accuracy by {name}</h3><table border="1"><tr><th>{name}</th><th>n</th><th>accuracy [95% interval]</th></tr>{rows}</table>')
+    return ''.join(out)
 
 def write_report(res: dict, out) -> Path:  # the folder
     "`eval.json`, `answers.jsonl` and `report.html` of an evaluation in `out`."
@@ -212,19 +286,22 @@ def write_report(res: dict, out) -> Path:  # the folder
     (out / 'answers.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in res['problems']))
     figs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(eval_figures(res).values())]
     (out / 'report.html').write_text(f"<html><head><meta charset='utf-8'><title>Evaluation</title></head><body>"
-                                     f"<pre>{html.escape(chr(10).join(summary(res)))}</pre>{''.join(figs)}</body></html>")
+                                     f"<pre>{html.escape(chr(10).join(summary(res)))}</pre>{report_tables(res)}{''.join(figs)}</body></html>")
     return out
 
 # %% ../nbs/07a_evaluation.ipynb #3b2354a0
 def eval_problems(sets: str,  # comma-separated: 'testbed', named sets, or files
                   n: int | None = None,  # problems per set at most
                  ) -> list:
-    "The test problems of `sets`."
+    "The test problems of `sets`; rows without a usable question or reference answer are left out, and said so."
     from supercorrect_nb.data import load_problems
     from supercorrect_nb.testbed import generate
     out = []
     for s in [s.strip() for s in sets.split(',') if s.strip()]:
-        out += generate(n or 500, 'test', seed=0, min_steps=2, max_steps=5) if s == 'testbed' else load_problems(s, 'test', limit=n, on_error='skip')
+        if s == 'testbed': out += generate(n or 500, 'test', seed=0, min_steps=2, max_steps=5); continue
+        got = load_problems(s, 'test', limit=n, on_error='skip')
+        if got.skipped: print(f'{s}: {len(got.skipped)} rows left out, the first: {got.skipped[0]}', file=sys.stderr)
+        out += got
     return out
 
 # %% ../nbs/07a_evaluation.ipynb #32c53630
@@ -238,9 +315,10 @@ def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a s
              k: Param('sampled solutions per problem (0: greedy only)', int) = 0,
              temperature: Param('temperature of the samples', float) = 0.7,
              max_tokens: Param('the longest reply', int) = 1024,
+             review: Param('also let the model review its own greedy solutions (self-correction)', store_true) = False,
              out: Param('the output folder (eval.json, answers.jsonl, report.html, calls.sqlite)', str) = 'runs/eval',
              quiet: Param('no progress bars', store_true) = False):
-    "Evaluate a model on test sets: greedy accuracy with intervals, and pass@k and maj@k from k samples."
+    "Evaluate a model on test sets: greedy accuracy with intervals; pass@k, maj@k and stability from k samples; self-correction."
     from supercorrect_nb.chat import Chat, ChatConfig
     if quiet:
         from transformers.utils import logging as hf_logging
@@ -248,6 +326,6 @@ def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a s
     local = dict(batch_size=128, concurrency=4096, retry_empty=False) if backend != 'openai' else {}
     cfg = ChatConfig(backend=backend, model=model, base_url=base_url, api_key_env=api_key_env, **local)
     res = evaluate(eval_problems(sets, n), Chat(cfg, store=Path(out) / 'calls.sqlite', stage='eval'), k=k, temperature=temperature,
-                   max_tokens=max_tokens, progress=not quiet)
+                   max_tokens=max_tokens, review=review, progress=not quiet)
     d = write_report(res, out)
     print('\n'.join(summary(res)) + f"\nReport: {d / 'report.html'}")

@@ -25,15 +25,15 @@ from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
 from .prompts import plain_messages, solve_messages
 from .records import Problem, read_jsonl, write_jsonl
-from .evaluation import accuracy_stats, error_bars, paired, self_correction_stats
+from .evaluation import accuracy_stats, accuracy_table, error_bars, paired, self_correction_figure
 from .solving import solve
 
 # %% auto #0
 __all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS',
-           'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'by_level', 'evaluate_accuracy',
+           'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
            'evaluate_self_correction', 'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
-           'accuracy_figure', 'level_figure', 'self_correction_figure', 'training_figure', 'figures', 'save_figures',
-           'headline', 'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+           'accuracy_figure', 'level_figure', 'training_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
+           'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -248,13 +248,6 @@ def _relative(path: Path) -> str:
     return str(path.relative_to(Path.cwd().resolve())) if path.is_relative_to(Path.cwd().resolve()) else str(path)
 
 # %% ../nbs/60_pipeline.ipynb #2c494212
-def by_level(problems: list[Problem], correct: list[bool]) -> dict:
-    "Accuracy, count and Wilson interval per problem level."
-    out: dict = {}
-    for p, ok in zip(problems, correct): out.setdefault(str(p.level), []).append(ok)
-    return {k: accuracy_stats(v) for k, v in sorted(out.items())}
-
-# %% ../nbs/60_pipeline.ipynb #24348003
 def evaluate_accuracy(run: Run,  # the run (its store, its folder, its `max_tokens`)
                       model: str,  # a model folder or hub id
                       problems: list[Problem],  # the test problems
@@ -267,7 +260,7 @@ def evaluate_accuracy(run: Run,  # the run (its store, its folder, its `max_toke
     sols = solve(problems, chat, max_tokens=run.cfg.max_tokens, progress=progress, prompt=plain_messages if plain else solve_messages)
     write_jsonl(sols, run.dir / 'eval' / f'{tag}.jsonl')
     ok = [bool(s.correct) for s in sols]
-    return dict(model=model, **accuracy_stats(ok), by_level=by_level(problems, ok), unformatted=sum(not s.steps for s in sols))
+    return dict(model=model, **accuracy_stats(ok), by_level=accuracy_table(problems, ok, lambda p: p.level), unformatted=sum(not s.steps for s in sols))
 
 # %% ../nbs/60_pipeline.ipynb #8d588328
 def evaluate_self_correction(run: Run,  # the run
@@ -280,8 +273,7 @@ def evaluate_self_correction(run: Run,  # the run
     from supercorrect_nb.correction import self_correct, self_correction_scores
     res = self_correct(problems, run.chat(model, f'selfcorrect-{tag}'), max_tokens=run.cfg.max_tokens, progress=progress)
     write_jsonl([r.review.trace for r in res if r.review.trace], run.dir / 'eval' / f'{tag}-reviews.jsonl')
-    cis = self_correction_stats([r.correct_t1 for r in res], [r.correct_t2 for r in res])
-    return {**self_correction_scores(res), **{k: v for k, v in cis.items() if k.endswith('_ci')}}
+    return self_correction_scores(res)
 
 # %% ../nbs/60_pipeline.ipynb #753c9c9d
 COMPARISONS = (('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
@@ -389,17 +381,6 @@ def level_figure(ev: list[tuple[str, dict]]):
         lv = e['by_level']
         fig.add_scatter(x=list(lv), y=[v['acc'] for v in lv.values()], name=label, mode='lines+markers',
                         text=[f"n={v['n']}" for v in lv.values()], error_y=error_bars(list(lv.values())))
-    return fig
-
-# %% ../nbs/60_pipeline.ipynb #d03ea2b1
-def self_correction_figure(sc: list[tuple[str, dict]]):
-    "Acc@t1 and Acc@t2 side by side, per stage."
-    import plotly.graph_objects as go
-    fig = go.Figure(layout=dict(title='Self-correction: first attempt (t1) and after reviewing it (t2)', barmode='group',
-                                yaxis=_PCT_AXIS))
-    for key, name in (('acc_t1', 'Acc@t1'), ('acc_t2', 'Acc@t2')):
-        fig.add_bar(x=[l for l, _ in sc], y=[s[key] for _, s in sc], name=name,
-                    text=[f'{s[key]:.1%}' for _, s in sc], textposition='outside')
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #266b80f3
