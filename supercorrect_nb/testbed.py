@@ -18,9 +18,9 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
                                    render_solution, render_trace)
 
 # %% auto #0
-__all__ = ['NAMES', 'OBJECTS', 'OPS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text', 'parse_question', 'step_text',
-           'key_note', 'reference_solution', 'random_program', 'split_of', 'generate', 'check_truth', 'apply_op',
-           'Verdict', 'judge_steps', 'exact_review', 'exact_teacher']
+__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text', 'parse_question',
+           'step_text', 'key_note', 'reference_solution', 'random_program', 'split_of', 'generate', 'check_truth',
+           'apply_op', 'Verdict', 'judge_steps', 'exact_review', 'exact_teacher']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -192,11 +192,14 @@ def random_program(rng: random.Random,  # the source of every draw
     return prog
 
 # %% ../nbs/50_testbed.ipynb #6629ca90
+SPLITS = ('train', 'validation', 'test')
+
 def split_of(question: str,  # a problem text
-             test_fraction: float = 0.1,  # the share of texts that are 'test'
-            ) -> str:
-    "'test' or 'train' for a problem text: a hash, so the splits can never share a problem."
-    return 'test' if int(hashlib.sha256(question.encode()).hexdigest()[:8], 16) / 0x100000000 < test_fraction else 'train'
+             held_out: float = 0.1,  # the share of texts held out of training, halved between test and validation
+            ) -> str:  # 'train', 'validation' or 'test'
+    "The split of a problem text: a hash, so the splits can never share a problem."
+    h = int(hashlib.sha256(question.encode()).hexdigest()[:8], 16) / 0x100000000
+    return 'test' if h < held_out / 2 else 'validation' if h < held_out else 'train'
 
 # %% ../nbs/50_testbed.ipynb #e0ae68bb
 def _problem(prog: Program, q: str, sol: HierarchicalSolution, split: str, i: int) -> Problem:
@@ -207,25 +210,28 @@ def _problem(prog: Program, q: str, sol: HierarchicalSolution, split: str, i: in
 
 # %% ../nbs/50_testbed.ipynb #df614bf4
 def generate(n: int,  # how many problems
-             split: str = 'train',  # 'train' or 'test'
+             split: str = 'train',  # 'train', 'validation' or 'test'
              seed: int = 0,  # the seed (each split draws its own sequence)
              min_steps: int = 2,  # the fewest steps of a reference solution
              max_steps: int = 8,  # the most steps
              max_value: int = 50,  # the largest value of a quantity
              distractor: float = 0.5,  # the chance of a quantity the answer does not need
-             test_fraction: float = 0.1,  # the share of problem texts in the test split
+             held_out: float = 0.1,  # the share of problem texts held out of training (test and validation)
+             per_level: bool = False,  # as many problems of each level (the first levels take the remainder)
             ) -> list[Problem]:
     "`n` distinct testbed problems of `split`, as `Problem` records with hierarchical reference solutions."
-    if split not in ('train', 'test'): raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    if split not in SPLITS: raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     rng, seen, out = random.Random(f'{seed}|{split}'), set(), []
+    levels = range(min_steps, max_steps + 1)
+    quota = {l: n // len(levels) + (i < n % len(levels)) if per_level else n for i, l in enumerate(levels)}
     while len(out) < n:
-        steps = rng.randint(min_steps, max_steps)
-        prog = random_program(rng, steps, max_value, distractor)
+        prog = random_program(rng, rng.randint(min_steps, max_steps), max_value, distractor)
         q = question_text(prog)
-        if q in seen or split_of(q, test_fraction) != split: continue
+        if q in seen or split_of(q, held_out) != split: continue
         seen.add(q)
         sol = reference_solution(prog)
-        if not min_steps <= len(sol.steps) <= max_steps: continue  # the chain came out shorter than drawn
+        if quota.get(len(sol.steps), 0) <= 0: continue  # out of range (the chain came out shorter than drawn), or its level is full
+        quota[len(sol.steps)] -= 1
         out.append(_problem(prog, q, sol, split, len(out)))
     return out
 
