@@ -118,6 +118,7 @@ class DPOTrainConfig(TrainConfig):
     ref_model: str | None = None                 # full tuning: the reference; None: a copy of `model`
     beta: float = 0.1
     loss_type: str = 'sigmoid'
+    sft_weight: float = 0.0                      # > 0: add the chosen side's SFT loss with this weight (RPO)
     precompute_ref: bool = True
 
 # %% ../nbs/08_training.ipynb #44adc080
@@ -125,8 +126,8 @@ class DPOTrainConfig(TrainConfig):
 def trl_args(self: DPOTrainConfig):
     "The `trl.DPOConfig` of this run."
     from trl import DPOConfig
-    return DPOConfig(**self.trl_kwargs(), beta=self.beta, loss_type=[self.loss_type],
-                     precompute_ref_log_probs=self.precompute_ref)
+    losses = dict(loss_type=[self.loss_type, 'sft'], loss_weights=[1.0, self.sft_weight]) if self.sft_weight else dict(loss_type=[self.loss_type])
+    return DPOConfig(**self.trl_kwargs(), beta=self.beta, **losses, precompute_ref_log_probs=self.precompute_ref)
 
 # %% ../nbs/08_training.ipynb #eecf63d5
 SFT_PRESETS = {
