@@ -91,15 +91,16 @@ async def locate_batch(problems: list[Problem],  # the problems
 
 # %% ../nbs/20_correction.ipynb #5bbf16fb
 def evaluate_processbench(chat: Chat,  # the reviewer to score
-                          subset: str = 'gsm8k',  # the ProcessBench subset in `data/`: 'gsm8k' or 'math'
+                          subset: str = 'gsm8k',  # the ProcessBench subset in `data/`: 'gsm8k' or 'math' (or a name for `path`)
                           limit: int | None = None,  # the first `limit` solutions only (None: all)
                           progress: bool = True,  # show a progress bar
+                          path=None,  # a file in ProcessBench's format instead (e.g. the testbed's, `process_bench`)
                           **sampling,  # more sampling settings for `review`
                          ) -> dict:  # the subset, the model and `locate_scores`
-    "Score `chat` at locating the first wrong step on a ProcessBench subset."
+    "Score `chat` at locating the first wrong step on a ProcessBench subset or file."
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.data import load_processbench
-    probs, sols = load_processbench(subset)
+    probs, sols = load_processbench(subset, path)
     probs, sols = probs[:limit], sols[:limit]
     reviews = run_sync(locate_batch(probs, sols, chat, progress=progress, **sampling))
     scores = locate_scores([s.first_wrong_step for s in sols], [r.located for r in reviews])
