@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
-from .prompts import plain_messages, solve_messages
+from .prompts import solve_messages
 from .records import Problem, read_jsonl, write_jsonl
 from .evaluation import accuracy_stats, accuracy_table, error_bars, paired, self_correction_figure
 from .solving import solve
@@ -31,8 +31,9 @@ from .solving import solve
 # %% auto #0
 __all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS',
            'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
-           'evaluate_self_correction', 'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
-           'accuracy_figure', 'level_figure', 'training_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
+           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_comparisons',
+           'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure', 'level_figure',
+           'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
            'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
@@ -42,12 +43,14 @@ class PipelineConfig(BaseModel):
     name: str = 'testbed'
     runs_dir: str = 'runs'
     problems: str = 'testbed'                         # 'testbed', or named sets / files from `train` and `test`
-    testbed: dict = dict(min_steps=2, max_steps=5)    # `testbed.generate` settings
+    testbed: dict = dict(min_steps=2, max_steps=5)    # `testbed.generate` settings (`per_level` for the training problems)
     train: list[str] = ['math', 'gsm8k']              # training problems (not the testbed)
     test: list[str] = ['math500', 'gsm8k']            # evaluation problems (not the testbed)
     n_sft: int | None = 2000                          # Stage 1 problems (None: all)
     n_mine: int | None = 600                          # Stage 2 problems (None: all)
     n_test: int | None = 500                          # evaluation problems per test set (None: all)
+    test_per_level: bool = True                       # testbed: as many test problems of each level
+    process_bench: int | None = 600                   # testbed: rows of the process benchmark (half erroneous)
     samples: int = 4                                  # student samples per Stage 2 problem
     temperature: float = 0.7                          # ... at this temperature
     max_tokens: int = 384                             # student replies
@@ -119,18 +122,22 @@ class Run:
         self.log: list[str] = []
 
 # %% ../nbs/60_pipeline.ipynb #e42225c1
-_PROBLEM_SETTINGS = ('problems', 'testbed', 'train', 'test', 'n_sft', 'n_mine', 'n_test', 'seed')
+_PROBLEM_SETTINGS = ('problems', 'testbed', 'train', 'test', 'n_sft', 'n_mine', 'n_test', 'test_per_level', 'seed')
 _EVAL_SETTINGS = ('student_chat', 'max_tokens')
 PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writes in the run folder)
     'eval_pretrained': (('student', *_EVAL_SETTINGS), (), ('eval/pretrained.jsonl',)),
-    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal'), (), ('sft',)),
+    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal'), (), ('sft', 'sft_plain')),
     'train_hsft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('hsft',)),
     'eval_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft.jsonl',)),
+    'train_sft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('plain_sft',)),  # the baseline: HSFT's budget
+    'eval_sft': (_EVAL_SETTINGS, ('train_sft',), ('eval/sft.jsonl',)),
     'pairs_data': (('student_chat', 'teacher', 'inspector', 'rounds', 'samples', 'temperature', 'max_tokens'), ('train_hsft',), ('pairs',)),
     'train_dpo': (('dpo', 'accelerate_config'), ('train_hsft', 'pairs_data'), ('cross_dpo',)),
     'eval_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo.jsonl',)),
     'selfcorrect_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft-reviews.jsonl',)),
     'selfcorrect_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo-reviews.jsonl',)),
+    'process_bench_data': (('student_chat', 'samples', 'temperature', 'max_tokens', 'process_bench'), ('train_hsft',), ('process_bench',)),
+    'process_bench': (_EVAL_SETTINGS, ('process_bench_data', 'train_dpo'), ()),
 }
 
 # %% ../nbs/60_pipeline.ipynb #a9731a48
@@ -225,7 +232,7 @@ def run_problems(run: Run) -> tuple[list[Problem], list[Problem]]:
         if cfg.problems == 'testbed':
             n_train = max(cfg.n_sft or 0, cfg.n_mine or 0) or 2000
             train = generate(n_train, 'train', seed=cfg.seed + 1, **cfg.testbed)
-            test = generate(cfg.n_test or 500, 'test', seed=cfg.seed, **cfg.testbed)
+            test = generate(cfg.n_test or 500, 'test', seed=cfg.seed, **{**cfg.testbed, 'per_level': cfg.test_per_level})
         else:
             train = [p for s in cfg.train for p in load_problems(s, 'train', on_error='skip')]
             test = [p for s in cfg.test for p in _take(load_problems(s, 'test', on_error='skip'), cfg.n_test)]
@@ -252,12 +259,12 @@ def evaluate_accuracy(run: Run,  # the run (its store, its folder, its `max_toke
                       model: str,  # a model folder or hub id
                       problems: list[Problem],  # the test problems
                       tag: str,  # the name of this evaluation: solutions go to `eval/<tag>.jsonl`
-                      plain: bool = False,  # the plain prompt (for a base model) instead of the hierarchical one
+                      prompt=solve_messages,  # the prompt: `plain_messages` for a base model, `steps_messages` for plain SFT
                       progress: bool = True,  # progress bars and the call summary on stderr
                      ) -> dict:
     "Greedy accuracy of `model` on `problems`, overall and by level, with the solutions kept in the run."
     chat = run.chat(model, f'eval-{tag}')
-    sols = solve(problems, chat, max_tokens=run.cfg.max_tokens, progress=progress, prompt=plain_messages if plain else solve_messages)
+    sols = solve(problems, chat, max_tokens=run.cfg.max_tokens, progress=progress, prompt=prompt)
     write_jsonl(sols, run.dir / 'eval' / f'{tag}.jsonl')
     ok = [bool(s.correct) for s in sols]
     return dict(model=model, **accuracy_stats(ok), by_level=accuracy_table(problems, ok, lambda p: p.level), unformatted=sum(not s.steps for s in sols))
@@ -275,8 +282,32 @@ def evaluate_self_correction(run: Run,  # the run
     write_jsonl([r.review.trace for r in res if r.review.trace], run.dir / 'eval' / f'{tag}-reviews.jsonl')
     return self_correction_scores(res)
 
+# %% ../nbs/60_pipeline.ipynb #f4e6ac98
+def process_bench_data(run: Run,  # the run
+                       problems: list[Problem],  # testbed test problems
+                       student: str,  # whose sampled solutions are reviewed (the HSFT student)
+                       progress: bool = True,
+                      ) -> dict:  # the file, its rows and how many are erroneous
+    "The testbed process benchmark in `process_bench/testbed.json`."
+    from supercorrect_nb.process_bench import make_process_bench, write_bench
+    cfg = run.cfg
+    rows = make_process_bench(problems, run.chat(student, 'bench-solve'), n=cfg.samples, temperature=cfg.temperature,
+                              max_tokens=cfg.max_tokens, size=cfg.process_bench, seed=cfg.seed, progress=progress)
+    path = write_bench(rows, run.dir / 'process_bench' / 'testbed.json')
+    return dict(path=_relative(path), rows=len(rows), erroneous=sum(r['label'] != -1 for r in rows))
+
+def evaluate_reviewers(run: Run,  # the run
+                       path,  # the benchmark (`process_bench_data`)
+                       reviewers: dict,  # name: 'exact' or a model folder
+                       progress: bool = True,
+                      ) -> dict:  # reviewers: {name: `correction.locate_scores` (f1, acc_erroneous, acc_correct, ...)}
+    "ProcessBench's scores of each reviewer on the testbed process benchmark."
+    from supercorrect_nb.correction import evaluate_processbench
+    return dict(reviewers={name: evaluate_processbench(run.chat(who, f'bench-{name}'), 'testbed', path=path, progress=progress,
+                                                       max_tokens=run.cfg.max_tokens) for name, who in reviewers.items()})
+
 # %% ../nbs/60_pipeline.ipynb #753c9c9d
-COMPARISONS = (('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
+COMPARISONS = (('hsft', 'sft'), ('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
 
 def stage_comparisons(run: Run) -> dict:
     "Paired comparisons of the stages' test verdicts: `{'<later>_vs_<earlier>': evaluation.paired(...)}`."
@@ -291,7 +322,7 @@ def stage_comparisons(run: Run) -> dict:
     return out
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
-TRAINING = {'hsft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo')}  # a stage: its method and its settings in the config
+TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo')}  # a stage: its method and settings
 
 def launch_command(run: Run, method: str, model: str, data, out: Path, settings: dict) -> list[str]:
     "`accelerate launch` of `training.train_cli` with the run's accelerate config."
@@ -326,20 +357,21 @@ def sft_data(run: Run,  # the run
              student: str,  # the student's folder (its tokenizer counts the tokens on the data card)
              progress: bool = True,  # progress bars and statistics on stderr
             ) -> dict:  # the folder, the rows per split and the template statistics
-    "Stage 1: the HSFT set in `sft/`, with the template statistics."
+    "Stage 1: the HSFT set in `sft/`, the plain-SFT baseline's in `sft_plain/`, with the template statistics."
     from transformers import AutoTokenizer
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.templates import make_templates, save_sft, sft_dataset, sft_rows
     problems = _take(problems, run.cfg.n_sft)
     tr = run_sync(make_templates(problems, run.chat(run.cfg.teacher, 'templates'), run.chat(run.cfg.inspector, 'inspect'),
                                  rounds=run.cfg.rounds, progress=progress))
-    rows = sft_rows(problems, tr)
+    rows, plain, extra = sft_rows(problems, tr), sft_rows(problems, tr, plain=True), []
     if run.cfg.rehearsal:  # a tiny student keeps its review skill only if HSFT shows it reviews too (see `student`)
         from supercorrect_nb.student import rehearsal_rows
-        rows += rehearsal_rows(problems, int(run.cfg.rehearsal * len(rows)), run.cfg.seed)
-    ds = sft_dataset(rows)
-    path = save_sft(ds, run.dir / 'sft', tr, tokenizer=AutoTokenizer.from_pretrained(student))
-    return dict(path=str(path), rows={k: v.num_rows for k, v in ds.items()}, stats=tr.stats())
+        extra = rehearsal_rows(problems, int(run.cfg.rehearsal * len(rows)), run.cfg.seed)
+    ds, tok = sft_dataset(rows + extra), AutoTokenizer.from_pretrained(student)
+    path = save_sft(ds, run.dir / 'sft', tr, tokenizer=tok)
+    plain_path = save_sft(sft_dataset(plain + extra), run.dir / 'sft_plain', tr, tokenizer=tok)
+    return dict(path=str(path), plain_path=str(plain_path), rows={k: v.num_rows for k, v in ds.items()}, stats=tr.stats())
 
 # %% ../nbs/60_pipeline.ipynb #387a85d0
 def pairs_data(run: Run,  # the run
@@ -358,7 +390,7 @@ def pairs_data(run: Run,  # the run
     return dict(path=str(path), **res.stats)
 
 # %% ../nbs/60_pipeline.ipynb #bcb7f517
-STAGES = (('pretrained', 'pretrained'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
+STAGES = (('pretrained', 'pretrained'), ('sft', 'after plain SFT'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
 _PCT_AXIS = dict(range=[0, 1], tickformat='.0%')
 
 def _stages(m: dict, prefix: str) -> list[tuple[str, dict]]:
@@ -384,7 +416,7 @@ def level_figure(ev: list[tuple[str, dict]]):
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #266b80f3
-_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_dpo': 'cross-DPO loss and reward margin'}
+_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_sft': 'plain SFT loss', 'train_dpo': 'cross-DPO loss and reward margin'}
 
 def training_figure(curves: list[tuple[str, dict]]):
     "The training losses (and DPO's reward margin), a panel per training step."
@@ -397,12 +429,24 @@ def training_figure(curves: list[tuple[str, dict]]):
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #dfc05ebe
+_PB_BARS = (('acc_erroneous', 'first wrong step found'), ('acc_correct', 'correct solution passed'), ('f1', 'F1'))
+
+def process_bench_figure(pb: dict):  # reviewer: `correction.locate_scores`
+    "Each reviewer's accuracies and F1 on the testbed process benchmark."
+    import plotly.graph_objects as go
+    fig = go.Figure(layout=dict(title='The testbed process benchmark: reviewing the student\'s own solutions', barmode='group', yaxis=_PCT_AXIS))
+    for key, name in _PB_BARS:
+        fig.add_bar(x=list(pb), y=[v[key] for v in pb.values()], name=name, text=[f'{v[key]:.2f}' for v in pb.values()])
+    return fig
+
+# %% ../nbs/60_pipeline.ipynb #0bf26295
 def figures(m: dict) -> dict:
     "The run's plotly figures, by name, from its metrics."
     figs, ev, sc = {}, _stages(m, 'eval'), _stages(m, 'selfcorrect')
     if ev: figs.update(accuracy=accuracy_figure(ev), by_level=level_figure(ev))
     if sc: figs['self_correction'] = self_correction_figure(sc)
-    curves = [(k, m[k]) for k in ('train_hsft', 'train_dpo') if m.get(k, {}).get('losses')]
+    if pb := m.get('process_benchmark', {}).get('reviewers'): figs['process_bench'] = process_bench_figure(pb)
+    curves = [(k, m[k]) for k in _CURVE_TITLES if m.get(k, {}).get('losses')]
     if curves: figs['training'] = training_figure(curves)
     return figs
 
@@ -433,6 +477,8 @@ def headline(m: dict) -> str:
         later, earlier = key.split('_vs_')
         lines.append(f"  {labels[later]} minus {labels[earlier]}: {c['diff']:+.1%}{_ci(c['diff_ci'], True)}, "
                      f"McNemar p={c['mcnemar_p']:.3g} ({c['only_b']} problems gained, {c['only_a']} lost, n={c['n']})")
+    if pb := m.get('process_benchmark', {}).get('reviewers'):
+        lines.append(f"  process benchmark F1 (n={next(iter(pb.values()))['n']}): " + ', '.join(f"{k} {v['f1']:.3f}" for k, v in pb.items()))
     if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
     if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:
@@ -497,8 +543,9 @@ def stderr_to(path: Path):
             sys.stderr.flush(); os.dup2(saved, 2); os.close(saved); console.close()
 
 # %% ../nbs/60_pipeline.ipynb #9493ca67
-STEP_SECONDS = dict(eval_pretrained=13, sft_data=4, train_hsft=130, eval_hsft=25, pairs_data=160, train_dpo=110, eval_dpo=24,
-                    selfcorrect_hsft=13, selfcorrect_dpo=16)  # the testbed preset on 2 CPU cores (issue 13)
+STEP_SECONDS = dict(eval_pretrained=13, sft_data=6, train_hsft=130, eval_hsft=25, train_sft=120, eval_sft=25, pairs_data=160, train_dpo=110, eval_dpo=24,
+                    selfcorrect_hsft=13, selfcorrect_dpo=16,
+                    process_bench_data=45, process_bench=40)  # the testbed preset on 2 CPU cores (issue 13)
 
 def step_weights(run_dir: Path) -> dict:
     "Each step's expected share of a run: its time in `run_dir` before (any fingerprint), else `STEP_SECONDS`."

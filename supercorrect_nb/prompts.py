@@ -10,10 +10,10 @@ import re
 from .records import Problem
 
 # %% auto #0
-__all__ = ['HIERARCHICAL_SYSTEM', 'TRANSFORM_USER', 'REVISE_USER', 'INSPECTOR_SYSTEM', 'INSPECT_USER', 'REVIEW_SYSTEM',
-           'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'REASK_USER', 'solve_messages', 'plain_messages',
-           'transform_messages', 'revise_messages', 'inspect_messages', 'parse_verdict', 'review_messages',
-           'inspect_trace_messages', 'pair_messages']
+__all__ = ['HIERARCHICAL_SYSTEM', 'STEPS_SYSTEM', 'TRANSFORM_USER', 'REVISE_USER', 'INSPECTOR_SYSTEM', 'INSPECT_USER',
+           'REVIEW_SYSTEM', 'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'REASK_USER', 'solve_messages',
+           'plain_messages', 'steps_messages', 'transform_messages', 'revise_messages', 'inspect_messages',
+           'parse_verdict', 'review_messages', 'inspect_trace_messages', 'pair_messages']
 
 # %% ../nbs/05_prompts.ipynb #2298b4c8
 HIERARCHICAL_SYSTEM = """You solve math problems in a fixed, checkable format.
@@ -33,6 +33,16 @@ def plain_messages(problem: Problem,  # the problem to solve
                   ) -> list[dict]:  # the question alone
     "The problem alone, with no instruction: how a base model is asked before it learns the format."
     return [{'role': 'user', 'content': problem.question}]
+
+# %% ../nbs/05_prompts.ipynb #b4876199
+STEPS_SYSTEM = """You solve math problems step by step.
+- Put each step of the solution in its own numbered tag: <Step1>...</Step1>, <Step2>...</Step2>, and so on. One step does one thing.
+- End with <Answer>...</Answer> holding only the final answer, as \\boxed{...}."""
+
+def steps_messages(problem: Problem,  # the problem to solve
+                  ) -> list[dict]:  # the system instruction and the question
+    "Ask for a solution in numbered steps with no hierarchical notes (plain SFT's prompt, in training and at test time)."
+    return [{'role': 'system', 'content': STEPS_SYSTEM}, {'role': 'user', 'content': problem.question}]
 
 # %% ../nbs/05_prompts.ipynb #3575e0d2
 TRANSFORM_USER = """Problem:

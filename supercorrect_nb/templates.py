@@ -18,13 +18,13 @@ from fastcore.basics import patch
 
 from .chat import Chat, gather_bounded
 from .grading import extract_answer, is_equiv
-from .prompts import inspect_messages, parse_verdict, revise_messages, solve_messages, transform_messages
+from .prompts import inspect_messages, parse_verdict, revise_messages, solve_messages, steps_messages, transform_messages
 from .records import Problem, Solution
-from .steps import parse_solution, render_solution
+from .steps import HierarchicalSolution, Step, parse_solution, render_solution
 
 # %% auto #0
-__all__ = ['check_draft', 'TemplateResult', 'revise_loop', 'template_for', 'TemplateRun', 'make_templates', 'sft_rows',
-           'in_validation', 'sft_dataset', 'save_sft']
+__all__ = ['check_draft', 'TemplateResult', 'revise_loop', 'template_for', 'TemplateRun', 'make_templates', 'without_notes',
+           'sft_rows', 'in_validation', 'sft_dataset', 'save_sft']
 
 # %% ../nbs/10_templates.ipynb #e7a73836
 async def _answer_faults(problem: Problem, sol) -> list[str]:
@@ -192,9 +192,18 @@ async def make_templates(problems: list[Problem],  # the problems, with referenc
     if progress: print(json.dumps(run.stats(), indent=1), file=sys.stderr)
     return run
 
+# %% ../nbs/10_templates.ipynb #9f3d412a
+def without_notes(text: str,  # a hierarchical solution
+                 ) -> str:  # the same steps and answer, without `<Key>` notes and `<Generalized>`
+    "A hierarchical solution with its `<Key>` notes and `<Generalized>` method removed."
+    sol = parse_solution(text)
+    if not sol: raise ValueError(f'not a hierarchical solution: {sol.reason}')
+    return render_solution(HierarchicalSolution([Step(s.text) for s in sol.steps], answer=sol.answer))
+
 # %% ../nbs/10_templates.ipynb #aeedfd4c
 def sft_rows(problems: list[Problem],  # the problems the run was made from
              run: TemplateRun,  # Stage 1's results
+             plain: bool = False,  # the plain-SFT baseline: the same steps and answers without `<Key>` and `<Generalized>`
             ) -> list[dict]:  # TRL prompt/completion rows, with the problem's id, source and rounds
     "One TRL prompt/completion row per kept template, duplicates removed."
     by_id, seen, rows = {p.id: p for p in problems}, set(), []
@@ -204,8 +213,9 @@ def sft_rows(problems: list[Problem],  # the problems the run was made from
         sig = (p.question, r.text)
         if sig in seen: continue
         seen.add(sig)
-        rows.append(dict(prompt=solve_messages(p), completion=[{'role': 'assistant', 'content': r.text}],
-                         problem_id=p.id, source=p.source, rounds=r.n_rounds))
+        prompt, text = (steps_messages(p), without_notes(r.text)) if plain else (solve_messages(p), r.text)
+        rows.append(dict(prompt=prompt, completion=[{'role': 'assistant', 'content': text}], problem_id=p.id, source=p.source,
+                         rounds=r.n_rounds))
     return rows
 
 # %% ../nbs/10_templates.ipynb #d2cd63d2

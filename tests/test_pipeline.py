@@ -9,8 +9,8 @@ import pytest
 from supercorrect_nb.pipeline import headline, pipeline_config, run_pipeline
 from supercorrect_nb.student import STUDENT_DIR
 
-STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'pairs_data', 'train_dpo', 'eval_dpo',
-         'selfcorrect_hsft', 'selfcorrect_dpo']
+STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'train_sft', 'eval_sft', 'pairs_data', 'train_dpo', 'eval_dpo',
+         'selfcorrect_hsft', 'selfcorrect_dpo', 'process_bench_data', 'process_bench']  # in the order they run
 
 
 @pytest.mark.timeout(1500)
@@ -19,16 +19,17 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
     d = tmp_path / 'testbed-ci'
     for f in ('pipeline.ipynb', 'pipeline.html', 'figures.html', 'metrics.json', 'config.yaml', 'calls.sqlite',
-              'sft/train.parquet', 'pairs/train.parquet', 'hsft/final/model.safetensors', 'cross_dpo/final/model.safetensors',
-              'eval/pretrained.jsonl', 'eval/dpo.jsonl'):
+              'sft/train.parquet', 'sft_plain/train.parquet', 'pairs/train.parquet', 'hsft/final/model.safetensors',
+              'plain_sft/final/model.safetensors', 'cross_dpo/final/model.safetensors', 'eval/pretrained.jsonl', 'eval/sft.jsonl',
+              'eval/dpo.jsonl', 'process_bench/testbed.json'):
         assert (d / f).exists(), f
     assert sorted(p.stem for p in (d / 'steps').glob('*.json')) == sorted(STEPS)
     cfg = pipeline_config('testbed-ci')
-    for k in ('pretrained', 'hsft', 'dpo'):
+    for k in ('pretrained', 'sft', 'hsft', 'dpo'):
         e = m[f'eval_{k}']
         assert e['n'] == cfg.n_test and e['ci'][0] <= e['acc'] <= e['ci'][1]  # every accuracy has its interval
     for k in ('hsft', 'dpo'): assert m[f'selfcorrect_{k}']['delta_ci'][0] <= m[f'selfcorrect_{k}']['delta'] <= m[f'selfcorrect_{k}']['delta_ci'][1]
-    assert set(m['paired']) == {'hsft_vs_pretrained', 'dpo_vs_hsft', 'dpo_vs_pretrained'}  # stages compared problem by problem
+    assert set(m['paired']) == {'hsft_vs_sft', 'hsft_vs_pretrained', 'dpo_vs_hsft', 'dpo_vs_pretrained'}  # stages compared problem by problem
     assert abs(m['paired']['dpo_vs_hsft']['diff'] - (m['eval_dpo']['acc'] - m['eval_hsft']['acc'])) < 1e-9
     assert m['mining']['samples'] == cfg.n_mine * cfg.samples and m['mining']['pairs'] >= 1
     rows = m['sft_data']['rows']
@@ -36,6 +37,9 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     sc = m['selfcorrect_dpo']
     assert abs(sc['delta'] - (sc['delta_i_to_c'] - sc['delta_c_to_i'])) < 1e-9 and sc['n'] == cfg.n_test
     assert len(m['train_hsft']['losses']) >= 1 and len(m['train_dpo']['losses']) >= 1
+    pb = m['process_benchmark']['reviewers']  # the testbed process benchmark: the exact teacher is perfect on it
+    assert set(pb) == {'exact', 'hsft', 'dpo'} and (pb['exact']['n'] == 0 or pb['exact']['f1'] == 1.0)
+    assert pb['exact']['n_erroneous'] == pb['exact']['n_correct']  # balanced
     nb = nbformat.read(d / 'pipeline.ipynb', as_version=4)
     assert any('parameters' in c.metadata.get('tags', []) for c in nb.cells)
     assert 'Acc@t1' in headline(m) and 'pairs mined' in headline(m)
@@ -51,14 +55,14 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     assert (d / 'hsft' / 'final' / 'model.safetensors').stat().st_mtime_ns == mtime
     assert {k: m2[k] for k in m2 if k.startswith(('eval_', 'selfcorrect_'))} == {k: m[k] for k in m if k.startswith(('eval_', 'selfcorrect_'))}
 
-    # A changed DPO setting: DPO and the two steps that read its model are redone, the rest read back.
+    # A changed DPO setting: DPO and the three steps that read its model are redone, the rest read back.
     dpo = {**cfg.dpo, 'beta': 0.3}
     capfd.readouterr()
     before = len((d / 'progress.jsonl').read_text().splitlines())
     run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=True, dpo=dpo)
     events = [json.loads(l) for l in (d / 'progress.jsonl').read_text().splitlines()][before:]
     redone = [e['step'] for e in events if e['event'] == 'redo']
-    assert redone == ['train_dpo', 'eval_dpo', 'selfcorrect_dpo']
+    assert redone == ['train_dpo', 'eval_dpo', 'selfcorrect_dpo', 'process_bench']
     assert [e['step'] for e in events if e['event'] == 'skipped'] == [s for s in STEPS if s not in redone]
     assert 'dpo changed; redoing it' in events[[e['event'] for e in events].index('redo')]['note']
     assert len(list(tmp_path.glob('testbed-ci/cross_dpo.*/final/model.safetensors'))) == 1  # the old model, kept aside
@@ -67,4 +71,4 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     console = capfd.readouterr().err
     assert 'train_dpo         dpo changed' in console and 'eval_hsft         done before' in console
     lines = [l.split('\r')[-1] for l in console.split('\n') if l.strip()]
-    assert len(lines) < 20 and 'warning' not in console.lower() and 'it/s]' not in console, lines
+    assert len(lines) < 24 and 'warning' not in console.lower() and 'it/s]' not in console, lines
