@@ -266,6 +266,7 @@ def summary(res: dict) -> list[str]:
                      f"i->c {sc['delta_i_to_c']:.1%}, c->i {sc['delta_c_to_i']:.1%}, reviews unreadable {sc['reviews_failed']}")
     return lines
 
+# %% ../nbs/07a_evaluation.ipynb #834a9957
 _TABLES = (('by_set', 'set'), ('by_subject', 'subject'), ('by_level', 'level'), ('by_difficulty', 'difficulty'))
 
 def report_tables(res: dict) -> str:
@@ -278,6 +279,7 @@ def report_tables(res: dict) -> str:
         out.append(f'<h3>Greedy accuracy by {name}</h3><table border="1"><tr><th>{name}</th><th>n</th><th>accuracy [95% interval]</th></tr>{rows}</table>')
     return ''.join(out)
 
+# %% ../nbs/07a_evaluation.ipynb #8fd4b301
 def write_report(res: dict, out) -> Path:  # the folder
     "`eval.json`, `answers.jsonl` and `report.html` of an evaluation in `out`."
     import html, json
