@@ -19,7 +19,7 @@ from .grading import is_equiv
 # %% auto #0
 __all__ = ['DIFFICULTY_EDGES', 'pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'mcnemar', 'paired',
            'self_correction_stats', 'accuracy_stats', 'accuracy_table', 'run_spread', 'difficulty', 'sampled_stats',
-           'evaluate', 'error_bars', 'self_correction_figure', 'eval_figures', 'summary', 'report_tables',
+           'evaluate', 'error_bars', 'self_correction_figure', 'eval_figures', 'interval', 'summary', 'report_tables',
            'write_report', 'eval_problems', 'eval_cli']
 
 # %% ../nbs/07a_evaluation.ipynb #c4dae691
@@ -249,8 +249,12 @@ def eval_figures(res: dict) -> dict:  # an `evaluate` result
     return figs
 
 # %% ../nbs/07a_evaluation.ipynb #69c31efa
+def interval(ci, signed: bool = False) -> str:
+    "` [lo, hi]` in percent (signed for a difference), or nothing without an interval."
+    return '' if not ci else f" [{ci[0]:+.1%}, {ci[1]:+.1%}]" if signed else f" [{ci[0]:.1%}, {ci[1]:.1%}]"
+
 def _with_ci(d: dict, key: str = 'acc', ci: str = 'ci', sign: str = '') -> str:
-    return f"{d[key]:{sign}.1%} [{d[ci][0]:{sign}.1%}, {d[ci][1]:{sign}.1%}]"
+    return f"{d[key]:{sign}.1%}{interval(d[ci], sign == '+')}"
 
 def summary(res: dict) -> list[str]:
     "The evaluation's headline figures as lines of text."

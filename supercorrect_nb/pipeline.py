@@ -25,7 +25,7 @@ from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
 from .prompts import solve_messages
 from .records import Problem, read_jsonl, write_jsonl
-from .evaluation import accuracy_stats, accuracy_table, error_bars, paired, self_correction_figure
+from .evaluation import accuracy_stats, accuracy_table, error_bars, interval, paired, self_correction_figure
 from .solving import solve
 
 # %% auto #0
@@ -461,21 +461,17 @@ def save_figures(run: Run, figs: dict) -> Path:
 # %% ../nbs/60_pipeline.ipynb #109a70d4
 def _pct(x) -> str: return '-' if x is None else f'{x:.1%}'
 
-def _ci(ci, signed: bool = False) -> str:
-    "` [lo, hi]` in percent, or nothing without an interval."
-    return '' if not ci else f" [{ci[0]:+.1%}, {ci[1]:+.1%}]" if signed else f" [{ci[0]:.1%}, {ci[1]:.1%}]"
-
 def headline(m: dict) -> str:
     "The run's headline numbers, with their sample sizes."
     lines = [f"Run {m.get('name')}: {m.get('wall_minutes', 0):.1f} min this time, {m.get('compute_minutes', 0):.1f} min in all its steps"]
-    for label, e in _stages(m, 'eval'): lines.append(f"  accuracy {label:<16} {_pct(e['acc']):>6}{_ci(e.get('ci'))}  (n={e['n']})")
+    for label, e in _stages(m, 'eval'): lines.append(f"  accuracy {label:<16} {_pct(e['acc']):>6}{interval(e.get('ci'))}  (n={e['n']})")
     for label, s in _stages(m, 'selfcorrect'):
         lines.append(f"  self-correction {label:<16} Acc@t1 {_pct(s['acc_t1'])}  Acc@t2 {_pct(s['acc_t2'])}  "
-                     f"Δ {s['delta']:+.1%}{_ci(s.get('delta_ci'), True)}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
+                     f"Δ {s['delta']:+.1%}{interval(s.get('delta_ci'), True)}  (Δi→c {s['delta_i_to_c']:.1%}, Δc→i {s['delta_c_to_i']:.1%}, n={s['n']})")
     labels = dict(STAGES)
     for key, c in m.get('paired', {}).items():
         later, earlier = key.split('_vs_')
-        lines.append(f"  {labels[later]} minus {labels[earlier]}: {c['diff']:+.1%}{_ci(c['diff_ci'], True)}, "
+        lines.append(f"  {labels[later]} minus {labels[earlier]}: {c['diff']:+.1%}{interval(c['diff_ci'], True)}, "
                      f"McNemar p={c['mcnemar_p']:.3g} ({c['only_b']} problems gained, {c['only_a']} lost, n={c['n']})")
     if pb := m.get('process_benchmark', {}).get('reviewers'):
         lines.append(f"  process benchmark F1 (n={next(iter(pb.values()))['n']}): " + ', '.join(f"{k} {v['f1']:.3f}" for k, v in pb.items()))
