@@ -13,9 +13,9 @@ from fastcore.basics import patch
 from .records import CorrectionTrace
 
 # %% auto #0
-__all__ = ['TOP_TAGS', 'SUB_TAGS', 'TAG_RE', 'find_tags', 'Step', 'HierarchicalSolution', 'FormatError', 'render_solution',
-           'parse_solution', 'StepReview', 'ParsedTrace', 'verdict', 'render_trace', 'parse_trace', 'trace_record',
-           'split_steps']
+__all__ = ['TOP_TAGS', 'SUB_TAGS', 'TAG_RE', 'KEY_PLACES', 'find_tags', 'Step', 'HierarchicalSolution', 'FormatError',
+           'render_solution', 'parse_solution', 'StepReview', 'ParsedTrace', 'verdict', 'render_trace', 'parse_trace',
+           'trace_record', 'split_steps']
 
 # %% ../nbs/02_steps.ipynb #40d5e577
 TOP_TAGS = ('step', 'generalized', 'answer')          # blocks at the top level
@@ -60,10 +60,11 @@ def _note_end(tags: list[_Tag], i: int, n: int) -> tuple[int, int]:
 def _add_note(text: str, tags: list[_Tag], i: int, cur: _Block | None, blocks: list[_Block], warnings: list[str]):
     "Attach the note opened by `tags[i]` to the block it belongs to."
     t = tags[i]
-    owner = cur or next((b for b in reversed(blocks) if b.name == 'step'), None)
+    numbered = None if cur or t.num is None else next((b for b in blocks if b.name == 'step' and b.num == t.num), None)
+    owner = cur or numbered or next((b for b in reversed(blocks) if b.name == 'step'), None)
     if owner is None:
         warnings.append(f'<{t.name}> outside any step ignored'); return
-    if cur is None: warnings.append(f'<{t.name}> after its step was closed')
+    if cur is None and numbered is None: warnings.append(f'<{t.name}> after its step was closed')
     c_end, whole_end = _note_end(tags, i, len(text))
     owner.notes.append((t.name, t.end, c_end, t.start, whole_end))
 
@@ -132,16 +133,21 @@ class FormatError:
     def __bool__(self): return False
 
 # %% ../nbs/02_steps.ipynb #540744cd
-def _render_step(i: int, s: Step) -> str:
-    "Step `s` as step number `i`."
-    key = f'\n<Key>{s.key}</Key>' if s.key else ''
-    return f'<Step{i}>\n{s.text}{key}\n</Step{i}>'
+def _render_step(i: int, s: Step, key: bool = True) -> str:
+    "Step `s` as step number `i`, with its `<Key>` note unless `key` is False."
+    note = f'\n<Key>{s.key}</Key>' if s.key and key else ''
+    return f'<Step{i}>\n{s.text}{note}\n</Step{i}>'
 
 # %% ../nbs/02_steps.ipynb #1ea5bd48
+KEY_PLACES = ('inline', 'gathered')
+
 def render_solution(sol: HierarchicalSolution,  # the solution to write
+                    keys: str = 'inline',  # where the `<Key>` notes go: one of `KEY_PLACES`
                    ) -> str:  # its text in the hierarchical format
     "The hierarchical text of `sol`."
-    parts = [_render_step(i, s) for i, s in enumerate(sol.steps, 1)]
+    if keys not in KEY_PLACES: raise ValueError(f'keys={keys!r}; known: {KEY_PLACES}')
+    parts = [_render_step(i, s, key=keys == 'inline') for i, s in enumerate(sol.steps, 1)]
+    if keys == 'gathered': parts += [f'<Key{i}>{s.key}</Key{i}>' for i, s in enumerate(sol.steps, 1) if s.key]
     if sol.generalized: parts.append(f'<Generalized>\n{sol.generalized}\n</Generalized>')
     if sol.answer is not None: parts.append(f'<Answer>{sol.answer}</Answer>')
     return '\n'.join(parts)
@@ -171,8 +177,9 @@ def _last(text: str, blocks: list[_Block], name: str, warnings: list[str]) -> st
 
 # %% ../nbs/02_steps.ipynb #27540fc1
 def _outside(text: str, blocks: list[_Block]) -> str:
-    "Text that lies in no block (prose around the tags)."
-    spans, pos, out = sorted((b.start, b.end) for b in blocks), 0, []
+    "Text that lies in no block nor note (prose around the tags)."
+    spans = sorted([(b.start, b.end) for b in blocks] + [(s, e) for b in blocks for *_, s, e in b.notes])
+    pos, out = 0, []
     for s, e in spans:
         out.append(text[pos:s]); pos = max(pos, e)
     out.append(text[pos:])

@@ -204,6 +204,7 @@ def without_notes(text: str,  # a hierarchical solution
 def sft_rows(problems: list[Problem],  # the problems the run was made from
              run: TemplateRun,  # Stage 1's results
              plain: bool = False,  # the plain-SFT baseline: the same steps and answers without `<Key>` and `<Generalized>`
+             keys: str = 'inline',  # where the HSFT rows put the `<Key>` notes: one of `steps.KEY_PLACES`
             ) -> list[dict]:  # TRL prompt/completion rows, with the problem's id, source and rounds
     "One TRL prompt/completion row per kept template, duplicates removed."
     by_id, seen, rows = {p.id: p for p in problems}, set(), []
@@ -213,7 +214,8 @@ def sft_rows(problems: list[Problem],  # the problems the run was made from
         sig = (p.question, r.text)
         if sig in seen: continue
         seen.add(sig)
-        prompt, text = (steps_messages(p), without_notes(r.text)) if plain else (solve_messages(p), r.text)
+        prompt, text = (steps_messages(p), without_notes(r.text)) if plain else \
+                       (solve_messages(p), r.text if keys == 'inline' else render_solution(parse_solution(r.text), keys=keys))
         rows.append(dict(prompt=prompt, completion=[{'role': 'assistant', 'content': text}], problem_id=p.id, source=p.source,
                          rounds=r.n_rounds))
     return rows
