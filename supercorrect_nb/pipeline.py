@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from fastcore.basics import patch
@@ -31,10 +32,10 @@ from .solving import solve
 # %% auto #0
 __all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS',
            'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
-           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_comparisons',
-           'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure', 'level_figure',
-           'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'headline', 'run_pipeline',
-           'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts',
+           'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure',
+           'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'headline',
+           'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -50,12 +51,14 @@ class PipelineConfig(BaseModel):
     n_mine: int | None = 600                          # Stage 2 problems (None: all)
     n_test: int | None = 500                          # evaluation problems per test set (None: all)
     test_per_level: bool = True                       # testbed: as many test problems of each level
+    eval_split: Literal['test', 'validation'] = 'test'  # testbed: the split evaluated; 'validation' to choose settings (ablations)
     process_bench: int | None = 600                   # testbed: rows of the process benchmark (half erroneous)
     samples: int = 4                                  # student samples per Stage 2 problem
     temperature: float = 0.7                          # ... at this temperature
     max_tokens: int = 384                             # student replies
     rounds: int = 3                                   # inspector rounds at most
     rehearsal: float = 0.0                            # testbed only: review/pair rows added to HSFT, per template row
+    keys: Literal['inline', 'gathered'] = 'inline'      # HSFT's <Key> notes: 'inline' in their steps (the paper), or 'gathered' after
     teacher: str | dict = 'exact'
     inspector: str | dict | None = 'exact'
     student: str = 'shipped'
@@ -76,7 +79,7 @@ _CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
 PIPELINE_PRESETS = {
-    'testbed': dict(name='testbed', rehearsal=0.5, hsft=_CPU_HSFT, dpo=_CPU_DPO),
+    'testbed': dict(name='testbed', rehearsal=0.5, n_mine=400, process_bench=400, hsft=_CPU_HSFT, dpo=_CPU_DPO),
     'testbed-ci': dict(name='testbed-ci', rehearsal=0.5, n_sft=48, n_mine=16, n_test=24, samples=2, max_tokens=256,
                        hsft={**_CPU_HSFT, 'max_steps': 6, 'per_device_batch': 8, 'logging_steps': 1},
                        dpo={**_CPU_DPO, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1}),
@@ -122,11 +125,11 @@ class Run:
         self.log: list[str] = []
 
 # %% ../nbs/60_pipeline.ipynb #e42225c1
-_PROBLEM_SETTINGS = ('problems', 'testbed', 'train', 'test', 'n_sft', 'n_mine', 'n_test', 'test_per_level', 'seed')
+_PROBLEM_SETTINGS = ('problems', 'testbed', 'train', 'test', 'n_sft', 'n_mine', 'n_test', 'test_per_level', 'eval_split', 'seed')
 _EVAL_SETTINGS = ('student_chat', 'max_tokens')
 PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writes in the run folder)
     'eval_pretrained': (('student', *_EVAL_SETTINGS), (), ('eval/pretrained.jsonl',)),
-    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal'), (), ('sft', 'sft_plain')),
+    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal', 'keys'), (), ('sft', 'sft_plain')),
     'train_hsft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('hsft',)),
     'eval_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft.jsonl',)),
     'train_sft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('plain_sft',)),  # the baseline: HSFT's budget
@@ -232,8 +235,9 @@ def run_problems(run: Run) -> tuple[list[Problem], list[Problem]]:
         if cfg.problems == 'testbed':
             n_train = max(cfg.n_sft or 0, cfg.n_mine or 0) or 2000
             train = generate(n_train, 'train', seed=cfg.seed + 1, **cfg.testbed)
-            test = generate(cfg.n_test or 500, 'test', seed=cfg.seed, **{**cfg.testbed, 'per_level': cfg.test_per_level})
+            test = generate(cfg.n_test or 500, cfg.eval_split, seed=cfg.seed, **{**cfg.testbed, 'per_level': cfg.test_per_level})
         else:
+            if cfg.eval_split != 'test': raise ValueError(f'eval_split={cfg.eval_split!r} is for the testbed; named sets are tested on their test split')
             train = [p for s in cfg.train for p in load_problems(s, 'train', on_error='skip')]
             test = [p for s in cfg.test for p in _take(load_problems(s, 'test', on_error='skip'), cfg.n_test)]
         write_jsonl(train, d / 'train.jsonl'); write_jsonl(test, d / 'test.jsonl')
@@ -309,11 +313,15 @@ def evaluate_reviewers(run: Run,  # the run
 # %% ../nbs/60_pipeline.ipynb #753c9c9d
 COMPARISONS = (('hsft', 'sft'), ('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
 
+def stage_verdicts(run_dir: Path) -> dict[str, dict[str, bool]]:
+    "Each evaluated stage's verdicts in a run folder: `{stage: {problem_id: correct}}`."
+    from supercorrect_nb.records import Solution
+    return {tag: {s.problem_id: bool(s.correct) for s in read_jsonl(p, Solution)}
+            for tag in dict.fromkeys(t for pair in COMPARISONS for t in pair) if (p := Path(run_dir) / 'eval' / f'{tag}.jsonl').exists()}
+
 def stage_comparisons(run: Run) -> dict:
     "Paired comparisons of the stages' test verdicts: `{'<later>_vs_<earlier>': evaluation.paired(...)}`."
-    from supercorrect_nb.records import Solution
-    verdicts = {tag: {s.problem_id: bool(s.correct) for s in read_jsonl(p, Solution)}
-                for tag in {t for pair in COMPARISONS for t in pair} if (p := run.dir / 'eval' / f'{tag}.jsonl').exists()}
+    verdicts = stage_verdicts(run.dir)
     out = {}
     for later, earlier in COMPARISONS:
         if later in verdicts and earlier in verdicts:
@@ -364,7 +372,7 @@ def sft_data(run: Run,  # the run
     problems = _take(problems, run.cfg.n_sft)
     tr = run_sync(make_templates(problems, run.chat(run.cfg.teacher, 'templates'), run.chat(run.cfg.inspector, 'inspect'),
                                  rounds=run.cfg.rounds, progress=progress))
-    rows, plain, extra = sft_rows(problems, tr), sft_rows(problems, tr, plain=True), []
+    rows, plain, extra = sft_rows(problems, tr, keys=run.cfg.keys), sft_rows(problems, tr, plain=True), []
     if run.cfg.rehearsal:  # a tiny student keeps its review skill only if HSFT shows it reviews too (see `student`)
         from supercorrect_nb.student import rehearsal_rows
         extra = rehearsal_rows(problems, int(run.cfg.rehearsal * len(rows)), run.cfg.seed)
