@@ -105,7 +105,7 @@ def pipeline_config(preset: str | None = 'testbed',  # a key of `PIPELINE_PRESET
     "A `PipelineConfig`: a preset, then a YAML `file`, then `overrides`, each over the one before."
     if preset is not None and preset not in PIPELINE_PRESETS:
         raise ValueError(f'unknown preset {preset!r}; known: {sorted(PIPELINE_PRESETS)}')
-    d = dict(PIPELINE_PRESETS.get(preset, {}))
+    d = _merge({'testbed': PipelineConfig.model_fields['testbed'].default}, PIPELINE_PRESETS.get(preset, {}))  # a part of `testbed` keeps the rest
     if file: d = _merge(d, yaml.safe_load(Path(file).read_text()) or {})
     return PipelineConfig(**_merge(d, overrides))
 
