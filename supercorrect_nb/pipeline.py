@@ -79,7 +79,8 @@ _CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
 PIPELINE_PRESETS = {
-    'testbed': dict(name='testbed', rehearsal=0.5, n_mine=400, process_bench=400, hsft=_CPU_HSFT, dpo=_CPU_DPO),
+    'testbed': dict(name='testbed', rehearsal=0.5, n_mine=400, process_bench=400, keys='gathered', hsft=_CPU_HSFT,
+                    dpo={**_CPU_DPO, 'epochs': 1}),  # keys and DPO epochs chosen on validation (data/ablation/testbed.json)
     'testbed-ci': dict(name='testbed-ci', rehearsal=0.5, n_sft=48, n_mine=16, n_test=24, samples=2, max_tokens=256,
                        hsft={**_CPU_HSFT, 'max_steps': 6, 'per_device_batch': 8, 'logging_steps': 1},
                        dpo={**_CPU_DPO, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1}),
