@@ -17,11 +17,12 @@ from .evaluation import interval, paired
 from .pipeline import pipeline_config, run_pipeline, stage_verdicts
 
 # %% auto #0
-__all__ = ['ABLATION_FILE', 'ABLATION_COLUMNS', 'load_variants', 'run_variant', 'variant_summary', 'ablation_table',
-           'ablation_figure', 'ablate', 'ablation_cli']
+__all__ = ['ABLATION_FILE', 'ABLATION_RESULTS', 'ABLATION_COLUMNS', 'load_variants', 'run_variant', 'variant_summary',
+           'ablation_table', 'ablation_figure', 'ablate', 'ablation_cli']
 
 # %% ../nbs/61_ablation.ipynb #2030d608
 ABLATION_FILE = REPO_DATA / 'ablation' / 'testbed.yaml'
+ABLATION_RESULTS = REPO_DATA / 'ablation' / 'testbed.json'  # its summaries, as measured when the testbed preset's settings were chosen
 
 def load_variants(path=ABLATION_FILE,  # a YAML mapping: variant name -> `PipelineConfig` fields
                  ) -> dict[str, dict]:  # the variants in file order, the baseline first
