@@ -61,6 +61,7 @@ def _f(m: dict, *keys):
         m = m[k]
     return m
 
+# %% ../nbs/61_ablation.ipynb #06fa202f
 def variant_summary(run_dir: Path,  # the variant's run folder
                     base_dir: Path | None = None,  # the baseline's, for the paired differences
                    ) -> dict:  # the figures the ablation table shows
