@@ -58,7 +58,7 @@ class PipelineConfig(BaseModel):
     max_tokens: int = 384                             # student replies
     rounds: int = 3                                   # inspector rounds at most
     rehearsal: float = 0.0                            # testbed only: review/pair rows added to HSFT, per template row
-    keys: Literal['inline', 'gathered'] = 'inline'      # HSFT's <Key> notes: 'inline' in their steps (the paper), or 'gathered' after
+    keys: Literal['inline', 'gathered', 'after_answer'] = 'inline'  # HSFT's <Key> notes: in their steps (the paper), or gathered after (steps.KEY_PLACES)
     teacher: str | dict = 'exact'
     inspector: str | dict | None = 'exact'
     student: str = 'shipped'

@@ -139,7 +139,7 @@ def _render_step(i: int, s: Step, key: bool = True) -> str:
     return f'<Step{i}>\n{s.text}{note}\n</Step{i}>'
 
 # %% ../nbs/02_steps.ipynb #1ea5bd48
-KEY_PLACES = ('inline', 'gathered')
+KEY_PLACES = ('inline', 'gathered', 'after_answer')
 
 def render_solution(sol: HierarchicalSolution,  # the solution to write
                     keys: str = 'inline',  # where the `<Key>` notes go: one of `KEY_PLACES`
@@ -147,9 +147,10 @@ def render_solution(sol: HierarchicalSolution,  # the solution to write
     "The hierarchical text of `sol`."
     if keys not in KEY_PLACES: raise ValueError(f'keys={keys!r}; known: {KEY_PLACES}')
     parts = [_render_step(i, s, key=keys == 'inline') for i, s in enumerate(sol.steps, 1)]
-    if keys == 'gathered': parts += [f'<Key{i}>{s.key}</Key{i}>' for i, s in enumerate(sol.steps, 1) if s.key]
+    if keys == 'after_answer' and sol.answer is not None: parts.append(f'<Answer>{sol.answer}</Answer>')
+    if keys != 'inline': parts += [f'<Key{i}>{s.key}</Key{i}>' for i, s in enumerate(sol.steps, 1) if s.key]
     if sol.generalized: parts.append(f'<Generalized>\n{sol.generalized}\n</Generalized>')
-    if sol.answer is not None: parts.append(f'<Answer>{sol.answer}</Answer>')
+    if sol.answer is not None and keys != 'after_answer': parts.append(f'<Answer>{sol.answer}</Answer>')
     return '\n'.join(parts)
 
 # %% ../nbs/02_steps.ipynb #e8be39a4
