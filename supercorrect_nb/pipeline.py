@@ -548,9 +548,9 @@ def stderr_to(path: Path):
             sys.stderr.flush(); os.dup2(saved, 2); os.close(saved); console.close()
 
 # %% ../nbs/60_pipeline.ipynb #9493ca67
-STEP_SECONDS = dict(eval_pretrained=13, sft_data=6, train_hsft=130, eval_hsft=25, train_sft=120, eval_sft=25, pairs_data=160, train_dpo=110, eval_dpo=24,
-                    selfcorrect_hsft=13, selfcorrect_dpo=16,
-                    process_bench_data=45, process_bench=40)  # the testbed preset on 2 CPU cores (issue 13)
+STEP_SECONDS = dict(eval_pretrained=15, sft_data=6, train_hsft=155, eval_hsft=20, train_sft=150, eval_sft=15, pairs_data=90, train_dpo=42,
+                    eval_dpo=20, selfcorrect_hsft=14, selfcorrect_dpo=17,
+                    process_bench_data=88, process_bench=14)  # the testbed preset on 2 CPU cores (issue 13)
 
 def step_weights(run_dir: Path) -> dict:
     "Each step's expected share of a run: its time in `run_dir` before (any fingerprint), else `STEP_SECONDS`."
