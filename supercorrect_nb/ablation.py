@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import yaml
-from fastcore.script import Param, call_parse
+from fastcore.script import Param, call_parse, store_true
 
 from .data import REPO_DATA
 from .evaluation import interval, paired
@@ -149,7 +149,7 @@ def ablate(preset: str = 'testbed',  # the preset the levers are set over
 def ablation_cli(preset: Param('the preset the levers are set over', str) = 'testbed',
                  variants: Param('a YAML file of variants (the first is the baseline)', str) = None,
                  only: Param('comma-separated variants to run (with the baseline)', str) = None,
-                 quiet: Param('no progress output', bool) = False):
+                 quiet: Param('no progress output', store_true) = False):
     "Run an ablation on the validation split; print its table."
     res = ablate(preset, load_variants(variants or ABLATION_FILE), only.split(',') if only else None, progress=not quiet)
     print(ablation_table(res))
