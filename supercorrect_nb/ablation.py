@@ -13,8 +13,8 @@ import yaml
 from fastcore.script import Param, call_parse, store_true
 
 from .data import REPO_DATA
-from .evaluation import interval, paired
-from .pipeline import pipeline_config, run_pipeline, stage_verdicts
+from .evaluation import interval
+from .pipeline import paired_by_id, pipeline_config, run_pipeline, stage_verdicts
 
 # %% auto #0
 __all__ = ['ABLATION_FILE', 'ABLATION_RESULTS', 'ABLATION_COLUMNS', 'load_variants', 'run_variant', 'variant_summary',
@@ -75,10 +75,7 @@ def variant_summary(run_dir: Path,  # the variant's run folder
                n=_f(m, 'eval_hsft', 'n'))
     if base_dir is not None and Path(base_dir).resolve() != Path(run_dir).resolve():
         mine, theirs = stage_verdicts(Path(run_dir)), stage_verdicts(Path(base_dir))
-        for tag in ('hsft', 'dpo'):
-            if tag in mine and tag in theirs:
-                ids = [i for i in theirs[tag] if i in mine[tag]]
-                out[f'{tag}_vs_base'] = paired([theirs[tag][i] for i in ids], [mine[tag][i] for i in ids])
+        out |= {f'{tag}_vs_base': paired_by_id(theirs[tag], mine[tag]) for tag in ('hsft', 'dpo') if tag in mine and tag in theirs}
     return out
 
 # %% ../nbs/61_ablation.ipynb #99d7d70b

@@ -32,7 +32,7 @@ from .solving import solve
 # %% auto #0
 __all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS',
            'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
-           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts',
+           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id',
            'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure',
            'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'headline',
            'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
@@ -320,15 +320,15 @@ def stage_verdicts(run_dir: Path) -> dict[str, dict[str, bool]]:
     return {tag: {s.problem_id: bool(s.correct) for s in read_jsonl(p, Solution)}
             for tag in dict.fromkeys(t for pair in COMPARISONS for t in pair) if (p := Path(run_dir) / 'eval' / f'{tag}.jsonl').exists()}
 
+def paired_by_id(earlier: dict[str, bool], later: dict[str, bool]) -> dict:
+    "`evaluation.paired` on the problems both verdict maps (`{problem_id: correct}`) hold."
+    ids = [i for i in earlier if i in later]
+    return paired([earlier[i] for i in ids], [later[i] for i in ids])
+
 def stage_comparisons(run: Run) -> dict:
     "Paired comparisons of the stages' test verdicts: `{'<later>_vs_<earlier>': evaluation.paired(...)}`."
-    verdicts = stage_verdicts(run.dir)
-    out = {}
-    for later, earlier in COMPARISONS:
-        if later in verdicts and earlier in verdicts:
-            ids = [i for i in verdicts[earlier] if i in verdicts[later]]
-            out[f'{later}_vs_{earlier}'] = paired([verdicts[earlier][i] for i in ids], [verdicts[later][i] for i in ids])
-    return out
+    v = stage_verdicts(run.dir)
+    return {f'{later}_vs_{earlier}': paired_by_id(v[earlier], v[later]) for later, earlier in COMPARISONS if later in v and earlier in v}
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
 TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo')}  # a stage: its method and settings
