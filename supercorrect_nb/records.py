@@ -151,7 +151,12 @@ class Critique(Record):
     step_correct: list[bool | None] = Field(default_factory=list)
     step_explanations: list[str] = Field(default_factory=list)
     answer_correct: bool | None = None
+    hint: str | None = None  # how to fix the first wrong step
     text: str = ''
+
+    @property
+    def first_wrong_step(self) -> int | None:  # 1-based; None: no step is judged wrong
+        return next((i for i, c in enumerate(self.step_correct, 1) if c is False), None)
 
     @model_validator(mode='after')
     def _fill(self):

@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 
 from fastcore.basics import patch
 
-from .records import CorrectionTrace
+from .records import CorrectionTrace, Critique
 
 # %% auto #0
 __all__ = ['TOP_TAGS', 'SUB_TAGS', 'TAG_RE', 'KEY_PLACES', 'find_tags', 'Step', 'HierarchicalSolution', 'FormatError',
            'render_solution', 'parse_solution', 'StepReview', 'ParsedTrace', 'verdict', 'render_trace', 'parse_trace',
-           'trace_record', 'split_steps']
+           'trace_record', 'ParsedCritique', 'parse_critique', 'critique_record', 'render_critique', 'split_steps']
 
 # %% ../nbs/02_steps.ipynb #40d5e577
-TOP_TAGS = ('step', 'generalized', 'answer')          # blocks at the top level
+TOP_TAGS = ('step', 'generalized', 'answer', 'verdict', 'hint')  # blocks at the top level (the last two: critiques)
 SUB_TAGS = ('key', 'evaluate', 'cause', 'correction')  # notes inside a step
-TAG_RE = re.compile(r'[<＜]\s*(/)?\s*(step|key|generalized|answer|evaluate|cause|correction)'
+TAG_RE = re.compile(r'[<＜]\s*(/)?\s*(step|key|generalized|answer|verdict|hint|evaluate|cause|correction)'
                     r'(?:[\s_\-]*(\d+))?\s*:?\s*[>＞]', re.I)
 
 # %% ../nbs/02_steps.ipynb #53ca52a9
@@ -329,6 +329,59 @@ def trace_record(trace: ParsedTrace,  # a parsed trace
                            verdicts=[r.correct for r in trace.reviews], first_wrong_step=k,
                            cause=wrong.cause if wrong else None, correction=wrong.correction if wrong else None,
                            continuation=[s.text for s in trace.continuation], final_answer=trace.answer)
+
+# %% ../nbs/02_steps.ipynb #8775f6df
+@dataclass
+class ParsedCritique:
+    "A critique read from text."
+    checks: list[tuple[bool | None, str]]  # per checked step: its verdict (None: unreadable) and the check's text
+    answer_correct: bool | None = None
+    hint: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    ok: bool = True
+
+_LAST_WORD_RE = re.compile(r'\b(incorrect|wrong|correct|right)\W*$', re.I)
+
+def _check_verdict(check: str) -> bool | None:
+    "True or False from the check's last word, None when it ends otherwise."
+    m = _LAST_WORD_RE.search(check.strip())
+    return None if m is None else m[1].lower() in ('correct', 'right')
+
+# %% ../nbs/02_steps.ipynb #3677082e
+def parse_critique(text,  # a model's text (anything else gives a `FormatError`)
+                  ) -> ParsedCritique | FormatError:  # the critique, with its repairs in `warnings`
+    "Read a step-level critique from model text."
+    if isinstance(read := _tagged(text), FormatError): return read
+    blocks, warnings = read
+    checks = [(_check_verdict(body := _main_text(text, b)), body) for b in blocks if b.name == 'step']
+    if not checks: return FormatError('no checked <Step> found', warnings)
+    for i, (v, _) in enumerate(checks, 1):
+        if v is None: warnings.append(f'step {i}: the check does not end in Correct or Wrong')
+    answer = _check_verdict(_last(text, blocks, 'verdict', warnings) or '')
+    if answer is None: warnings.append('no readable <Verdict>')
+    return ParsedCritique(checks, answer, _last(text, blocks, 'hint', warnings), warnings)
+
+# %% ../nbs/02_steps.ipynb #f48dbe01
+def critique_record(crit: ParsedCritique,  # a parsed critique
+                    problem_id: str, solution_id: str, producer: str,
+                    n_steps: int,  # the steps of the solution critiqued
+                    text: str = '',  # the raw critique
+                   ) -> Critique:
+    "The `Critique` record of a parsed critique of an `n_steps`-step solution."
+    checks = crit.checks[:n_steps]
+    k = next((i for i, (v, _) in enumerate(checks) if v is False), None)
+    if k is not None: checks = checks[:k + 1]  # nothing after the first wrong step is judged
+    pad = n_steps - len(checks)
+    return Critique(problem_id=problem_id, solution_id=solution_id, producer=producer, text=text,
+                    step_correct=[v for v, _ in checks] + [None] * pad, step_explanations=[e for _, e in checks] + [''] * pad,
+                    answer_correct=crit.answer_correct, hint=crit.hint)
+
+def render_critique(c: Critique) -> str:
+    "The text of a critique record, in the layout `parse_critique` reads."
+    k = c.first_wrong_step or len(c.step_correct)
+    checks = [f'<Step{i}>{e}</Step{i}>' for i, e in enumerate(c.step_explanations[:k], 1)]
+    verdict = {True: 'right', False: 'wrong'}.get(c.answer_correct, 'unknown')
+    return '\n'.join(checks + [f'<Verdict>{verdict}</Verdict>'] + ([f'<Hint>{c.hint}</Hint>'] if c.hint else []))
 
 # %% ../nbs/02_steps.ipynb #f5b0d675
 def split_steps(text: str,  # a solution, tagged or not (anything else has no steps)
