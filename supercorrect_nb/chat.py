@@ -27,8 +27,8 @@ from .prompts import REASK_USER
 from .records import Message
 
 # %% auto #0
-__all__ = ['ChatConfig', 'Sampling', 'as_messages', 'request_key', 'Reply', 'ChatError', 'classify', 'redact', 'api_key',
-           'run_sync', 'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag',
+__all__ = ['ChatConfig', 'Sampling', 'as_messages', 'continues', 'request_key', 'Reply', 'ChatError', 'classify', 'redact',
+           'api_key', 'run_sync', 'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag',
            'TransformersBackend', 'vllm_available', 'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger',
            'ChatResult', 'Chat', 'gather_bounded']
 
@@ -75,6 +75,12 @@ def as_messages(messages,  # dicts with `role` and `content`, or `Message` recor
         out.append({'role': m['role'], 'content': m['content']})
     if not out: raise ValueError('no messages')
     return out
+
+# %% ../nbs/06_chat.ipynb #b7dc998f
+def continues(messages: list[dict],  # plain message dicts
+             ) -> bool:
+    "Whether `messages` end in an unfinished assistant turn, which the model continues."
+    return bool(messages) and messages[-1]['role'] == 'assistant'
 
 # %% ../nbs/06_chat.ipynb #8a8f6fbb
 def request_key(model_id: str,  # the backend's `model_id`
@@ -221,6 +227,7 @@ def _request_kw(model: str, messages: list[dict], n: int, s: Sampling) -> dict:
     if s.top_p != 1.0: kw['top_p'] = s.top_p
     if s.stop: kw['stop'] = list(s.stop)
     if s.seed is not None: kw['seed'] = s.seed
+    if continues(messages): kw['extra_body'] = dict(continue_final_message=True, add_generation_prompt=False)  # vLLM's and SGLang's servers
     return kw
 
 # %% ../nbs/06_chat.ipynb #4d1ff79d
@@ -356,9 +363,12 @@ class TransformersBackend(LocalBackend):
 # %% ../nbs/06_chat.ipynb #6e385ba1
 @patch
 def prompt_text(self: TransformersBackend, messages: list[dict]) -> str:
-    "The prompt string for `messages`: the chat template, or a plain layout without one."
-    if self.tok.chat_template: return self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    return ''.join(f"{m['role']}: {m['content']}\n" for m in messages) + 'assistant: '
+    "The prompt string for `messages`: the chat template, or a plain layout without one; a last assistant turn is left open."
+    go_on = continues(messages)
+    if self.tok.chat_template:
+        return self.tok.apply_chat_template(messages, add_generation_prompt=not go_on, continue_final_message=go_on, tokenize=False)
+    head = messages[:-1] if go_on else messages
+    return ''.join(f"{m['role']}: {m['content']}\n" for m in head) + 'assistant: ' + (messages[-1]['content'] if go_on else '')
 
 # %% ../nbs/06_chat.ipynb #201ae6ff
 @patch
@@ -429,7 +439,13 @@ def _generate(self: VLLMBackend, prompts, s: Sampling, on_reply: Callable | None
     from vllm import SamplingParams
     params = [SamplingParams(n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
                              stop=list(s.stop) or None, seed=s.seed) for _, n in prompts]
-    outs = self.llm.chat([m for m, _ in prompts], params, use_tqdm=False)
+    outs = [None] * len(prompts)
+    for go_on in (False, True):  # vLLM continues an open assistant turn only when told, for a whole call
+        idx = [i for i, (m, _) in enumerate(prompts) if continues(m) == go_on]
+        if not idx: continue
+        got = self.llm.chat([prompts[i][0] for i in idx], [params[i] for i in idx], use_tqdm=False,
+                            add_generation_prompt=not go_on, continue_final_message=go_on)
+        for i, o in zip(idx, got): outs[i] = o
     return [Reply([c.text for c in o.outputs], [c.finish_reason for c in o.outputs], len(o.prompt_token_ids or []),
                   sum(len(c.token_ids) for c in o.outputs)) for o in outs]
 

@@ -11,9 +11,11 @@ from .records import Problem
 
 # %% auto #0
 __all__ = ['HIERARCHICAL_SYSTEM', 'STEPS_SYSTEM', 'TRANSFORM_USER', 'REVISE_USER', 'INSPECTOR_SYSTEM', 'INSPECT_USER',
-           'REVIEW_SYSTEM', 'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'REASK_USER', 'solve_messages',
-           'plain_messages', 'steps_messages', 'transform_messages', 'revise_messages', 'inspect_messages',
-           'parse_verdict', 'review_messages', 'inspect_trace_messages', 'pair_messages']
+           'REVIEW_SYSTEM', 'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'CRITIQUE_SYSTEM', 'CRITIQUE_USER',
+           'ERROR_KINDS', 'PLANT_SYSTEM', 'PLANT_USER', 'REFINE_USER', 'REASK_USER', 'solve_messages', 'plain_messages',
+           'steps_messages', 'transform_messages', 'revise_messages', 'inspect_messages', 'parse_verdict',
+           'review_messages', 'inspect_trace_messages', 'pair_messages', 'critique_messages', 'plant_messages',
+           'refine_messages', 'resume_messages']
 
 # %% ../nbs/05_prompts.ipynb #2298b4c8
 HIERARCHICAL_SYSTEM = """You solve math problems in a fixed, checkable format.
@@ -200,6 +202,76 @@ def pair_messages(problem: Problem,  # the problem
     return [{'role': 'system', 'content': REVIEW_SYSTEM},
             {'role': 'user', 'content': PAIR_USER.format(question=problem.question, steps=_numbered(steps[:k]), k=k,
                                                           checked=_checked_note(k))}]
+
+# %% ../nbs/05_prompts.ipynb #5b6cfa36
+CRITIQUE_SYSTEM = """You critique worked solutions to math problems step by step, in a fixed format.
+- Check the numbered steps in order. For each, write <StepN>your check of the step, ending with one word: Correct or Wrong.</StepN>
+- Stop after the first wrong step: the steps after it build on it.
+- Then write <Verdict>right</Verdict> or <Verdict>wrong</Verdict> for the final answer.
+- If a step is wrong, end with <Hint>that step done right</Hint>."""
+
+CRITIQUE_USER = """Problem:
+{question}
+{reference}
+Solution to critique:
+{steps}"""
+
+# %% ../nbs/05_prompts.ipynb #1f072257
+def critique_messages(problem: Problem,  # the problem
+                      steps: list[str],  # the solution's steps
+                      reference: bool = False,  # show the problem's reference solution (the annotator's view)
+                     ) -> list[dict]:  # the critic's instruction and the solution
+    "Ask for a step-level critique of `steps`; with `reference`, the reference solution is shown."
+    return [{'role': 'system', 'content': CRITIQUE_SYSTEM},
+            {'role': 'user', 'content': CRITIQUE_USER.format(question=problem.question, reference=_reference_note(problem, reference),
+                                                              steps=_numbered(steps))}]
+
+# %% ../nbs/05_prompts.ipynb #472e7854
+ERROR_KINDS = {'arithmetic': 'a calculation that comes out wrong', 'quantity': 'a wrong quantity taken from the problem or an earlier step',
+               'relation': 'a relation of the problem read the wrong way round (adding for fewer, multiplying for a part, ...)'}
+
+PLANT_SYSTEM = """You write realistic mistakes into worked solutions, for training a critic.
+Rewrite only the step you are given so that it makes the named kind of mistake, in the same style. Reply with <StepN>the rewritten step</StepN> and nothing else."""
+
+PLANT_USER = """Problem:
+{question}
+
+Solution:
+{steps}
+
+Rewrite step {j} with this mistake: {kind} ({what})."""
+
+# %% ../nbs/05_prompts.ipynb #497471f3
+def plant_messages(problem: Problem,  # the problem
+                   steps: list[str],  # a right solution's steps
+                   j: int,  # the step to spoil (1-based)
+                   kind: str,  # a key of `ERROR_KINDS`
+                  ) -> list[dict]:
+    "Ask the annotator to rewrite step `j` of `steps` with a mistake of `kind`."
+    if kind not in ERROR_KINDS: raise ValueError(f'unknown error kind {kind!r}; known: {sorted(ERROR_KINDS)}')
+    if not 1 <= j <= len(steps): raise ValueError(f'step {j} is not among the {len(steps)} steps')
+    return [{'role': 'system', 'content': PLANT_SYSTEM},
+            {'role': 'user', 'content': PLANT_USER.format(question=problem.question, steps=_numbered(steps), j=j, kind=kind, what=ERROR_KINDS[kind])}]
+
+# %% ../nbs/05_prompts.ipynb #ff1bf1c0
+REFINE_USER = """A critic checked your solution step by step:
+{critique}
+
+Write a new, complete solution in the same format, correcting what the critic found."""
+
+# %% ../nbs/05_prompts.ipynb #830180b7
+def refine_messages(messages: list[dict],  # the conversation that asked for the solution
+                    solution: str,  # the solution as the actor wrote it
+                    critique: str,  # the critic's text
+                   ) -> list[dict]:
+    "The paper's refinement ('rewrite'): the solution, then the critique as a new turn."
+    return [*messages, {'role': 'assistant', 'content': solution}, {'role': 'user', 'content': REFINE_USER.format(critique=critique)}]
+
+def resume_messages(messages: list[dict],  # the conversation that asked for the solution
+                    prefix: str,  # the start of the reply the model goes on from
+                   ) -> list[dict]:
+    "The conversation with an unfinished assistant turn: the model continues `prefix` ('resume')."
+    return [*messages, {'role': 'assistant', 'content': prefix}]
 
 # %% ../nbs/05_prompts.ipynb #f8f16f20
 REASK_USER = ('Your reply could not be used: {reason}. Write the whole reply again, '

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .chat import Chat
 from .grading import equiv_batch, extract_answer
-from .prompts import solve_messages
+from .prompts import resume_messages, solve_messages
 from .records import Problem, Solution
 from .steps import parse_solution
 
@@ -34,12 +34,19 @@ def solve(problems: list[Problem],  # what to solve
           max_tokens: int = 1024,  # the longest reply
           progress: bool = True,  # draw a progress bar
           prompt=solve_messages,  # a problem's messages (`prompts.plain_messages` for a base model)
+          prefixes: list[str] | None = None,  # per problem, the start of the reply the model goes on from
+          messages: list[list[dict]] | None = None,  # per problem, the conversation to send instead of `prompt(problem)`
           **kwargs,  # more `Chat.batch` arguments (seed, stop, ...)
          ) -> list[Solution]:  # `n` per problem, in order, each graded
     "`n` graded solutions per problem from `chat`, asked with `prompt` (the hierarchical prompt by default)."
-    res = chat.batch_sync([prompt(p) for p in problems], n=n, temperature=temperature, max_tokens=max_tokens,
-                          progress=progress, desc='solve', **kwargs)
-    sols = [read_solution(p, t, chat.model_id, i) for p, r in zip(problems, res) for i, t in enumerate(r.texts)]
+    pre = prefixes or [''] * len(problems)
+    if len(pre) != len(problems): raise ValueError(f'{len(pre)} prefixes for {len(problems)} problems')
+    base = messages or [prompt(p) for p in problems]
+    if len(base) != len(problems): raise ValueError(f'{len(base)} conversations for {len(problems)} problems')
+    msgs = [resume_messages(m, x) if x else m for m, x in zip(base, pre)]
+    res = chat.batch_sync(msgs, n=n, temperature=temperature, max_tokens=max_tokens, progress=progress, desc='solve', **kwargs)
+    sols = [read_solution(p, None if t is None else x + t, chat.model_id, i)
+            for p, x, r in zip(problems, pre, res) for i, t in enumerate(r.texts)]
     golds = [p.answer for p in problems for _ in range(n)]
     for s, ok in zip(sols, equiv_batch(golds, [s.answer for s in sols], progress=False)): s.correct = ok
     return sols
