@@ -17,13 +17,13 @@ from .mining import correction_text
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
 from .records import Problem
-from .testbed import Program, apply_op, exact_review, generate, judge_steps, parse_question, step_text
+from .testbed import ERRORS, Program, exact_review, generate, judge_steps, parse_question, planted_step, step_text
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['ERRORS', 'KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps', 'conversation',
-           'conversations', 'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks',
-           'pretrain', 'pretrain_student']
+__all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps', 'conversation', 'conversations',
+           'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'pretrain',
+           'pretrain_student']
 
 # %% ../nbs/51_student.ipynb #23a158e8
 def needed_steps(prog: Program) -> list:
@@ -34,27 +34,6 @@ def plain_solution(prog: Program) -> str:
     "The plain step-by-step solution of a program."
     truth = prog.values()
     return '\n'.join(step_text(f, truth, prog.obj) for f in needed_steps(prog)) + f'\nThe answer is \\boxed{{{truth[prog.target]}}}.'
-
-# %% ../nbs/51_student.ipynb #74df8f3a
-ERRORS = ('operand', 'op', 'slip')
-_SYM = {'more': '+', 'fewer': '-', 'times': '*', 'part': '/', 'together': '+'}
-_INVERSE = {'+': '-', '-': '+', '*': '/', '/': '*'}
-
-def _numbers(prog: Program) -> list[int]:
-    return sorted({v for v in prog.values().values()} | {f.k for f in prog.facts if f.k is not None})
-
-# %% ../nbs/51_student.ipynb #38260891
-def _planted_step(prog: Program, f, truth: dict[str, int], rng: random.Random, kind: str | None) -> tuple[str, int]:
-    "The step that computes `f` with an error of `kind` (drawn when None), and the value it claims."
-    a, b = ([truth[r] for r in f.refs] + [f.k])[:2]
-    sym = _SYM[f.op]
-    kind, a0 = kind or rng.choice(ERRORS), a
-    if kind == 'operand': a = rng.choice([x for x in _numbers(prog) if x != a] or [a + 1])
-    if kind == 'op': sym = _INVERSE[sym]
-    value = apply_op(sym, a, b)
-    if value is None or value < 0: a, sym, value, kind = a0, _SYM[f.op], truth[f.name], 'slip'  # no such step: a slip instead
-    if kind == 'slip' or value == truth[f.name]: value += rng.choice([-2, -1, 1, 1, 2, 10])
-    return f'{f.name} has {a} {sym} {b} = {value} {prog.obj}.', value
 
 # %% ../nbs/51_student.ipynb #357a2d6c
 def _carried(prog: Program, rest: list, known: dict[str, int]) -> list[str]:
@@ -69,13 +48,13 @@ def _carried(prog: Program, rest: list, known: dict[str, int]) -> list[str]:
 # %% ../nbs/51_student.ipynb #2b5004d1
 def wrong_steps(prog: Program,  # the problem's program
                 rng: random.Random,  # draws the step, and the error when `kind` is None
-                kind: str | None = None,  # one of `ERRORS`, or None to draw one
+                kind: str | None = None,  # one of `testbed.ERRORS`, or None to draw one
                ) -> list[str]:
     "A solution of `prog` with one planted error, carried through the later steps."
     truth, needed = prog.values(), needed_steps(prog)
     j = rng.randrange(len(needed))
     f, known = needed[j], dict(truth)
-    step, known[f.name] = _planted_step(prog, f, truth, rng, kind)
+    step, known[f.name] = planted_step(prog, f, rng, kind)
     return [step_text(g, truth, prog.obj) for g in needed[:j]] + [step] + _carried(prog, needed[j + 1:], known)
 
 # %% ../nbs/51_student.ipynb #7ba9fe2c

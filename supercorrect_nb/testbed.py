@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from fastcore.basics import patch
 
 from .records import Problem
-from .prompts import HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM
+from .prompts import CRITIQUE_SYSTEM, HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, PLANT_SYSTEM, REVIEW_SYSTEM
 from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_solution, parse_trace,
                                    render_solution, render_trace)
 
 # %% auto #0
-__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text', 'parse_question',
-           'step_text', 'key_note', 'reference_solution', 'random_program', 'split_of', 'generate', 'check_truth',
-           'apply_op', 'Verdict', 'judge_steps', 'exact_review', 'exact_teacher']
+__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text',
+           'parse_question', 'step_text', 'key_note', 'reference_solution', 'random_program', 'split_of', 'generate',
+           'check_truth', 'apply_op', 'Verdict', 'judge_steps', 'planted_step', 'exact_review', 'exact_critique',
+           'exact_teacher']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -286,6 +287,33 @@ def judge_steps(prog: Program,  # the problem's program
                               f'not {a} {op} {b}.', right, f)
     return Verdict(None)
 
+# %% ../nbs/50_testbed.ipynb #d98935ed
+ERRORS = ('quantity', 'relation', 'arithmetic')  # `prompts.ERROR_KINDS`, in the order a draw picks from
+_SYM = {'more': '+', 'fewer': '-', 'times': '*', 'part': '/', 'together': '+'}
+_INVERSE = {'+': '-', '-': '+', '*': '/', '/': '*'}
+
+def _numbers(prog: Program) -> list[int]:
+    return sorted({v for v in prog.values().values()} | {f.k for f in prog.facts if f.k is not None})
+
+# %% ../nbs/50_testbed.ipynb #26ae92d6
+def planted_step(prog: Program,  # the problem's program
+                 f: Fact,  # the relation the step computes
+                 rng: random.Random,  # draws the wrong number, the slip, and the kind when `kind` is None
+                 kind: str | None = None,  # one of `ERRORS`; None draws one
+                ) -> tuple[str, int]:  # the step's text and the value it claims
+    "The step that computes `f` with an error of `kind`."
+    truth = prog.values()
+    a, b = ([truth[r] for r in f.refs] + [f.k])[:2]
+    sym = _SYM[f.op]
+    kind, a0 = kind or rng.choice(ERRORS), a
+    if kind not in ERRORS: raise ValueError(f'unknown error kind {kind!r}; known: {ERRORS}')
+    if kind == 'quantity': a = rng.choice([x for x in _numbers(prog) if x != a] or [a + 1])
+    if kind == 'relation': sym = _INVERSE[sym]
+    value = apply_op(sym, a, b)
+    if value is None or value < 0: a, sym, value, kind = a0, _SYM[f.op], truth[f.name], 'arithmetic'  # no such step: a slip
+    if kind == 'arithmetic' or value == truth[f.name]: value += rng.choice([-2, -1, 1, 1, 2, 10])
+    return f'{f.name} has {a} {sym} {b} = {value} {prog.obj}.', value
+
 # %% ../nbs/50_testbed.ipynb #758434a3
 def _question_in(user: str) -> str:
     "The problem text inside a prompt built by `prompts`."
@@ -319,6 +347,45 @@ def exact_review(prog: Program,  # the problem's program
     reviews = [StepReview(True, 'Correct.')] * (k - 1) + [StepReview(False, f'Incorrect: {v.cause}', v.cause, correction)]
     return render_trace(ParsedTrace(reviews, [Step(step_text(f, truth, prog.obj)) for f in rest], f'\\boxed{{{truth[prog.target]}}}'))
 
+# %% ../nbs/50_testbed.ipynb #0801513d
+def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
+    "The text step `i` (1-based) should have, given that the steps before it are right."
+    fact = v.fact if v.first_wrong == i and v.correction else None
+    if fact is None and v.first_wrong != i:
+        m = _STEP_RE.search(steps[i - 1]); fact = next(f for f in prog.facts if f.name == m[1])
+    fact = fact or _next_fact(prog, steps[:i - 1])
+    return step_text(fact, prog.values(), prog.obj) if fact else 'Nothing is left to compute.'
+
+def exact_critique(prog: Program,  # the problem's program
+                   steps: list[str],  # the solution's step texts
+                  ) -> str:
+    "The exact step-level critique of a solution."
+    v, truth = judge_steps(prog, steps), prog.values()
+    k = v.first_wrong or len(steps) + 1
+    checks = [f'<Step{i}>{_should_be(prog, steps, i, v)} Correct.</Step{i}>' for i in range(1, k)]
+    if v.first_wrong: checks.append(f'<Step{k}>{_should_be(prog, steps, k, v)} {v.cause} Wrong.</Step{k}>')
+    last = _STEP_RE.search(steps[-1]) if steps else None
+    right = v.first_wrong is None and last is not None and last[1] == prog.target
+    hint = [] if right else [f'<Hint>{_should_be(prog, steps, k, v) if v.first_wrong else _hint_next(prog, steps)}</Hint>']
+    return '\n'.join(checks + [f'<Verdict>{"right" if right else "wrong"}</Verdict>'] + hint)
+
+def _hint_next(prog: Program, steps: list[str]) -> str:
+    "The next step still to compute after right steps that stop short of the answer."
+    nxt = _next_fact(prog, steps)
+    return step_text(nxt, prog.values(), prog.obj) if nxt else 'Nothing is left to compute.'
+
+# %% ../nbs/50_testbed.ipynb #ea380adc
+_PLANT_RE = re.compile(r'Rewrite step (\d+) with this mistake: (\w+)')
+
+def _plant_reply(prog: Program, user: str) -> str:
+    "The exact annotator's planted step for a plant prompt."
+    steps, m = _steps_after(user, 'Solution:', 'Rewrite step'), _PLANT_RE.search(user)
+    j, kind = int(m[1]), m[2]
+    name = _STEP_RE.search(steps[j - 1])
+    fact = next((f for f in prog.facts if name and f.name == name[1] and f.op != 'has'), None) or _next_fact(prog, steps[:j - 1])
+    seed = int(hashlib.sha256(f'{_question_in(user)}|{j}|{kind}'.encode()).hexdigest()[:8], 16)
+    return f'<Step{j}>{planted_step(prog, fact, random.Random(seed), kind)[0]}</Step{j}>'
+
 # %% ../nbs/50_testbed.ipynb #f71bfe19
 def _pair_step_reply(prog: Program, user: str) -> str:
     "The verdict on the last step of a cut-off solution (a pair prompt)."
@@ -351,7 +418,7 @@ def exact_teacher(messages: list[dict],  # a prompt built by `prompts`
                   n: int,  # how many replies
                   s=None,  # the sampling settings (unused: the teacher is exact)
                  ) -> list[str]:  # `n` copies of the exact reply
-    "The testbed's exact teacher, inspector and critic (for `chat.FunctionBackend`)."
+    "The testbed's exact teacher, inspector, critic and annotator (for `chat.FunctionBackend`)."
     system, user = messages[0]['content'], messages[1]['content']  # a revision keeps the first request in place
     prog = parse_question(_question_in(user))
     truth = prog.values()
@@ -360,5 +427,7 @@ def exact_teacher(messages: list[dict],  # a prompt built by `prompts`
     elif system == REVIEW_SYSTEM and 'Solution so far:' in user: out = _pair_step_reply(prog, user)  # one step of a pair
     elif system == INSPECTOR_SYSTEM and 'Solution to check:' in user: out = _inspect_solution_reply(prog, truth, user)
     elif system == INSPECTOR_SYSTEM and "A reviewer's correction of it:" in user: out = _inspect_trace_reply(prog, user)
+    elif system == CRITIQUE_SYSTEM: out = exact_critique(prog, _steps_after(user, 'Solution to critique:'))
+    elif system == PLANT_SYSTEM: out = _plant_reply(prog, user)
     else: raise ValueError('the exact teacher does not know this prompt')
     return [out] * n
