@@ -15,8 +15,8 @@ from .records import NO_ERROR, CorrectionTrace, Problem, Solution
 from .steps import parse_trace, trace_record
 
 # %% auto #0
-__all__ = ['Review', 'read_review', 'review', 'locate_scores', 'locate_batch', 'evaluate_processbench', 'SelfCorrection',
-           'self_correct', 'self_correction_scores']
+__all__ = ['Review', 'read_review', 'review', 'locate_scores', 'locate_batch', 'review_locations', 'evaluate_processbench',
+           'SelfCorrection', 'self_correct', 'self_correction_scores']
 
 # %% ../nbs/20_correction.ipynb #381023a3
 @dataclass
@@ -90,20 +90,29 @@ async def locate_batch(problems: list[Problem],  # the problems
                                 concurrency or chat.config.concurrency, 'review', progress)
 
 # %% ../nbs/20_correction.ipynb #5bbf16fb
+def review_locations(problems: list[Problem],  # the problems
+                     solutions: list[Solution],  # a solution for each, aligned
+                     chat: Chat,  # the reviewer
+                     progress: bool = True,
+                     **sampling,  # more sampling settings for `review`
+                    ) -> list[int | None]:  # the first wrong step, `NO_ERROR`, or None (no usable review)
+    "Where `chat`'s correction traces put the first wrong step of each solution."
+    from supercorrect_nb.chat import run_sync
+    return [r.located for r in run_sync(locate_batch(problems, solutions, chat, progress=progress, **sampling))]
+
 def evaluate_processbench(chat: Chat,  # the reviewer to score
                           subset: str = 'gsm8k',  # the ProcessBench subset in `data/`: 'gsm8k' or 'math' (or a name for `path`)
                           limit: int | None = None,  # the first `limit` solutions only (None: all)
                           progress: bool = True,  # show a progress bar
                           path=None,  # a file in ProcessBench's format instead (e.g. the testbed's, `process_bench`)
-                          **sampling,  # more sampling settings for `review`
+                          locate=review_locations,  # `locate(problems, solutions, chat, progress, **sampling)` gives the steps
+                          **sampling,  # more sampling settings for `locate`
                          ) -> dict:  # the subset, the model and `locate_scores`
     "Score `chat` at locating the first wrong step on a ProcessBench subset or file."
-    from supercorrect_nb.chat import run_sync
     from supercorrect_nb.data import load_processbench
     probs, sols = load_processbench(subset, path)
     probs, sols = probs[:limit], sols[:limit]
-    reviews = run_sync(locate_batch(probs, sols, chat, progress=progress, **sampling))
-    scores = locate_scores([s.first_wrong_step for s in sols], [r.located for r in reviews])
+    scores = locate_scores([s.first_wrong_step for s in sols], locate(probs, sols, chat, progress, **sampling))
     return dict(subset=subset, model=chat.model_id, **scores)
 
 # %% ../nbs/20_correction.ipynb #e1c129c3

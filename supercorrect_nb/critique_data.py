@@ -119,8 +119,8 @@ def annotate(samples: list[CritiqueSample],  # paths to critique (filled in plac
     reqs = [dict(messages=critique_messages(by_id[s.path.problem_id], s.path.steps, reference=True), parse=parse_critique, reasks=1)
             for s in samples]
     for s, r in zip(samples, annotator.batch_sync(reqs, max_tokens=max_tokens, progress=progress, desc='annotate')):
-        if not r.ok: s.error = f'annotation failed: {r.error}'; continue
-        s.critique = critique_record(parse_critique(r.text), s.path.problem_id, s.path.id, annotator.model_id, len(s.path.steps), r.text)
+        if not r.ok or not r.parsed[0].ok: s.error = f'annotation failed: {r.error or r.parsed[0].reason}'; continue
+        s.critique = critique_record(r.parsed[0], s.path.problem_id, s.path.id, annotator.model_id, len(s.path.steps), r.text)
     return samples
 
 # %% ../nbs/30_critique_data.ipynb #d44b42de
@@ -191,7 +191,7 @@ def critique_stats(samples: list[CritiqueSample],  # a run's samples
         for s in mine:
             groups['by_step'][str(s.critique.first_wrong_step if s.critique else None)].append(s)
             groups['by_level'][str(by_id[s.path.problem_id].level)].append(s)
-        out[way] = {**_counts(mine), **{g: {k: _counts(v) for k, v in sorted(d.items())} for g, d in groups.items()},
+        out[way] = {**_counts(mine), **{g: {k: _counts(v) for k, v in sorted(groups[g].items())} for g in ('by_step', 'by_level')},
                     'errors': sum(s.error is not None for s in mine)}
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -19,7 +20,8 @@ from fastcore.basics import patch
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['FAULTS', 'echo_reply', 'draw_fault', 'make_app', 'serve', 'ScriptedServer', 'tiny_chat_model']
+__all__ = ['FAULTS', 'REPLIES', 'echo_reply', 'draw_fault', 'labelled_critique', 'make_app', 'serve', 'ScriptedServer',
+           'tiny_chat_model']
 
 # %% ../nbs/04_fakes.ipynb #e1d86d27
 FAULTS = ('429', '500', 'hang', 'malformed', 'empty', 'truncated')
@@ -34,6 +36,30 @@ def draw_fault(body: bytes, attempt: int, rate: float, kinds=FAULTS, seed: int =
     h = int.from_bytes(hashlib.sha256(b'%d|%d|' % (seed, attempt) + body).digest()[:8], 'big')
     if (h % 1_000_000) / 1_000_000 >= rate: return None
     return kinds[(h >> 24) % len(kinds)]
+
+# %% ../nbs/04_fakes.ipynb #5d92a09a
+_LABELS: dict = {}
+
+def _processbench_labels() -> dict:
+    "ProcessBench's first wrong step of each of its solutions, by their steps (loaded once)."
+    from supercorrect_nb.data import load_processbench
+    if not _LABELS:
+        for subset in ('gsm8k', 'math'):
+            try: _LABELS.update({tuple(x.steps): x.first_wrong_step for x in load_processbench(subset)[1]})
+            except FileNotFoundError: pass
+    return _LABELS
+
+def labelled_critique(messages: list[dict], i: int = 0, n: int = 1) -> str:
+    "A critique of a ProcessBench solution that names its labelled first wrong step (all right when unknown)."
+    from supercorrect_nb.records import NO_ERROR
+    user = next((m.get('content', '') for m in reversed(messages) if m.get('role') == 'user'), '')
+    steps = [t for _, t in re.findall(r'<Step(\d+)>(.*?)</Step\1>', user.split('Solution to critique:')[-1], re.S)]
+    k = _processbench_labels().get(tuple(steps), NO_ERROR)
+    k = len(steps) + 1 if k == NO_ERROR else k
+    checks = [f'<Step{j}>Checked. Correct.</Step{j}>' for j in range(1, k)] + ([f'<Step{k}>This does not follow. Wrong.</Step{k}>'] if k <= len(steps) else [])
+    return '\n'.join(checks + [f'<Verdict>{"right" if k > len(steps) else "wrong"}</Verdict>'])
+
+REPLIES = {'echo': echo_reply, 'processbench-critic': labelled_critique}  # the scripted replies a server can give
 
 # %% ../nbs/04_fakes.ipynb #62675e5b
 def _completion(body: dict, texts: list[str], request_no: int, model: str) -> dict:
@@ -68,12 +94,12 @@ async def _truncated(request, data: bytes):
     return resp
 
 # %% ../nbs/04_fakes.ipynb #95b8c5c0
-async def _answer(request, s: dict, key: str, fault: str | None, body: dict, n: int, model: str):
-    "The completion of `n` echoed replies, with the faults 'empty' and 'truncated' applied."
+async def _answer(request, s: dict, key: str, fault: str | None, body: dict, n: int, cfg: dict):
+    "The completion of `n` scripted replies (`cfg['reply']`), with the faults 'empty' and 'truncated' applied."
     from aiohttp import web
-    texts = [echo_reply(body.get('messages', []), i, n) for i in range(n)]
+    texts = [REPLIES[cfg['reply']](body.get('messages', []), i, n) for i in range(n)]
     if fault == 'empty': texts = [''] * n
-    data = json.dumps(_completion(body, texts, s['requests'], model)).encode()
+    data = json.dumps(_completion(body, texts, s['requests'], cfg['model'])).encode()
     if fault == 'truncated': return await _truncated(request, data)
     if fault is None: s['served'][key] += 1  # a reply the client can use
     return web.Response(body=data, content_type='application/json')
@@ -96,7 +122,7 @@ async def _chat(request, s: dict, cfg: dict):
     if fault: s['faults'][fault] += 1
     if (reply := _fault_reply(fault, cfg['retry_after'])) is not None: return reply
     if fault == 'hang': await asyncio.sleep(cfg['hang_seconds'])
-    return await _answer(request, s, key, fault, body, n, cfg['model'])
+    return await _answer(request, s, key, fault, body, n, cfg)
 
 # %% ../nbs/04_fakes.ipynb #b2975270
 def _stats(s: dict) -> dict:
@@ -114,11 +140,13 @@ def make_app(latency: float = 0.0,  # seconds before each reply
              seed: int = 0,  # the seed of the fault draws
              supports_n: bool = True,  # whether `n` > 1 is answered (else a 400)
              model: str = 'scripted',  # the model's name
+             reply: str = 'echo',  # the replies: a key of `REPLIES`
             ):  # an `aiohttp.web.Application`
     "The aiohttp application of a scripted OpenAI-compatible server."
     from aiohttp import web
+    if reply not in REPLIES: raise ValueError(f'unknown reply {reply!r}; known: {sorted(REPLIES)}')
     cfg = dict(latency=latency, fault_rate=fault_rate, faults=faults, hang_seconds=hang_seconds, retry_after=retry_after,
-               seed=seed, supports_n=supports_n, model=model)
+               seed=seed, supports_n=supports_n, model=model, reply=reply)
     s = dict(requests=0, auth=set(), attempts=Counter(), served=Counter(), faults=Counter())
     async def chat(request): return await _chat(request, s, cfg)
     async def stats(request): return web.json_response(_stats(s))

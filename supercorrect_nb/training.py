@@ -133,6 +133,8 @@ def trl_args(self: DPOTrainConfig):
 SFT_PRESETS = {
     'paper-8xa100': dict(epochs=4, lr=2e-5, scheduler='cosine', warmup_ratio=0.02, per_device_batch=8, grad_accum=16,
                          bf16=True, attn='flash_attention_2', max_length=2048, gradient_checkpointing=True),
+    'mathcritique-8xa100': dict(epochs=1, lr=5e-6, scheduler='cosine', warmup_ratio=0.03, per_device_batch=4, grad_accum=4,
+                                bf16=True, attn='flash_attention_2', max_length=4096, gradient_checkpointing=True),
     'cpu-smoke': dict(max_steps=40, lr=3e-3, scheduler='constant', warmup_ratio=0.0, per_device_batch=4, grad_accum=1,
                       max_length=512, logging_steps=1, save_steps=20, bf16=False, attn='sdpa'),
 }
