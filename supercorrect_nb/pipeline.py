@@ -30,12 +30,13 @@ from .evaluation import accuracy_stats, accuracy_table, error_bars, interval, pa
 from .solving import solve
 
 # %% auto #0
-__all__ = ['PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS',
-           'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
-           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id',
-           'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'accuracy_figure',
-           'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'headline',
-           'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+__all__ = ['CRITIQUE_DEFAULTS', 'PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK',
+           'STEP_SECONDS', 'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path',
+           'evaluate_accuracy', 'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers',
+           'stage_verdicts', 'paired_by_id', 'stage_comparisons', 'launch_command', 'train_model', 'sft_data',
+           'pairs_data', 'critique_dataset', 'evaluate_critic', 'critique_refine_eval', 'accuracy_figure',
+           'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'critique_headline',
+           'headline', 'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -66,11 +67,26 @@ class PipelineConfig(BaseModel):
     #   in flight at once, decoded through 128 slots that refill as rows end; an empty reply is its answer
     hsft: dict = dict(preset='cpu-smoke')
     dpo: dict = dict(preset='cpu-smoke')
+    critique: dict | None = None                      # MathCritique's steps (`CRITIQUE_DEFAULTS` fields); None: skipped
+    critic: dict = dict(preset='cpu-smoke')           # the critic's SFT settings
     accelerate_config: str | None = None
     seed: int = 0
 
     @property
     def dir(self) -> Path: return Path(self.runs_dir) / self.name
+
+# %% ../nbs/60_pipeline.ipynb #18058fd3
+CRITIQUE_DEFAULTS = dict(
+    problems=300,                        # training problems the error paths are made from
+    n_rg1=2, rg1_temperature=1.0,        # RG1: whole solutions sampled hot, per problem
+    rg2_temperatures=[0.7, 1.0, 1.3],    # RG2: one resample after a right prefix at each
+    mode='resume',                       # how the actor refines: 'resume' after the hint, or 'rewrite' (the paper's)
+    right_share=0.4,                     # the critic's rows on right solutions, at most
+    test_problems=200,                   # test problems for critique→refine
+    budgets=[3, 6, 9],                   # generations per problem compared with maj@k (parallel mode: k // 3 answers)
+    rounds=2,                            # the sequential mode's rounds at most
+    temperature=0.7,                     # the actor's samples at test time
+)
 
 # %% ../nbs/60_pipeline.ipynb #c1a997c3
 _CPU_HSFT = dict(preset='cpu-smoke', max_steps=-1, epochs=1, lr=1e-3, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
@@ -78,12 +94,17 @@ _CPU_HSFT = dict(preset='cpu-smoke', max_steps=-1, epochs=1, lr=1e-3, scheduler=
 _CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
+_CPU_CRITIC = {**_CPU_HSFT, 'logging_steps': 5}
+
 PIPELINE_PRESETS = {
     'testbed': dict(name='testbed', rehearsal=0.5, n_mine=400, process_bench=400, keys='gathered', hsft=_CPU_HSFT,
-                    dpo={**_CPU_DPO, 'epochs': 1}),  # keys and DPO epochs chosen on validation (data/ablation/testbed.json)
+                    dpo={**_CPU_DPO, 'epochs': 1},  # keys and DPO epochs chosen on validation (data/ablation/testbed.json)
+                    critique={}, critic=_CPU_CRITIC),
     'testbed-ci': dict(name='testbed-ci', rehearsal=0.5, n_sft=48, n_mine=16, n_test=24, samples=2, max_tokens=256,
                        hsft={**_CPU_HSFT, 'max_steps': 6, 'per_device_batch': 8, 'logging_steps': 1},
-                       dpo={**_CPU_DPO, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1}),
+                       dpo={**_CPU_DPO, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1},
+                       critique=dict(problems=12, n_rg1=1, rg2_temperatures=[1.0], test_problems=8, budgets=[3], rounds=1),
+                       critic={**_CPU_CRITIC, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1}),
     'math-7b': dict(
         name='math-7b', problems='named', train=['math', 'gsm8k'], test=['math500', 'gsm8k'], n_sft=None, n_mine=None,
         n_test=None, samples=4, temperature=0.7, max_tokens=2048,
@@ -142,6 +163,10 @@ PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writ
     'selfcorrect_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo-reviews.jsonl',)),
     'process_bench_data': (('student_chat', 'samples', 'temperature', 'max_tokens', 'process_bench'), ('train_hsft',), ('process_bench',)),
     'process_bench': (_EVAL_SETTINGS, ('process_bench_data', 'train_dpo'), ()),
+    'critique_data': (('student_chat', 'teacher', 'max_tokens', 'critique'), ('train_sft',), ('critique',)),
+    'train_critic': (('student', 'critic', 'accelerate_config'), ('critique_data',), ('critic',)),
+    'critic_bench': (_EVAL_SETTINGS, ('train_critic', 'process_bench_data'), ()),
+    'critique_refine': (('student_chat', 'max_tokens', 'critique'), ('train_sft', 'train_critic'), ('eval/critique_refine.jsonl',)),
 }
 
 # %% ../nbs/60_pipeline.ipynb #a9731a48
@@ -331,7 +356,7 @@ def stage_comparisons(run: Run) -> dict:
     return {f'{later}_vs_{earlier}': paired_by_id(v[earlier], v[later]) for later, earlier in COMPARISONS if later in v and earlier in v}
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
-TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo')}  # a stage: its method and settings
+TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo'), 'critic': ('sft', 'critic')}  # a stage: its method and settings
 
 def launch_command(run: Run, method: str, model: str, data, out: Path, settings: dict) -> list[str]:
     "`accelerate launch` of `training.train_cli` with the run's accelerate config."
@@ -343,11 +368,11 @@ def launch_command(run: Run, method: str, model: str, data, out: Path, settings:
 
 # %% ../nbs/60_pipeline.ipynb #8b2b2bcb
 def train_model(run: Run,  # the run
-                kind: str,  # the stage: 'hsft' or 'cross_dpo'
+                kind: str,  # the stage: a key of `TRAINING`
                 model: str,  # the starting weights
                 data,  # the folder of the stage's data (`sft/` or `pairs/`)
                ) -> dict:  # the summary `training.train` returns
-    "HSFT (`kind='hsft'`) or cross-model DPO (`'cross_dpo'`) of `model` on `data`; the result of the trainer."
+    "HSFT (`kind='hsft'`), plain SFT, cross-model DPO (`'cross_dpo'`) or the critic's SFT of `model` on `data`; the trainer's result."
     from supercorrect_nb.training import train, train_config
     if kind not in TRAINING: raise ValueError(f'unknown training stage {kind!r}; known: {sorted(TRAINING)}')
     method, field = TRAINING[kind]
@@ -398,6 +423,75 @@ def pairs_data(run: Run,  # the run
     path = save_pairs(res, run.dir / 'pairs', teacher=str(cfg.teacher), student=student)
     return dict(path=str(path), **res.stats)
 
+# %% ../nbs/60_pipeline.ipynb #7876d470
+def _critique_cfg(run: Run) -> dict: return {**CRITIQUE_DEFAULTS, **(run.cfg.critique or {})}
+
+def critique_dataset(run: Run,  # the run
+                     problems: list[Problem],  # training problems: the first `critique.problems` are used
+                     actor: str,  # the actor's folder (the plain-SFT student)
+                     progress: bool = True,
+                    ) -> dict:  # the folder, the critic's rows, and per way: total, kept, kept_rate (and `stats`)
+    "Critique data three ways, annotated by the teacher and filtered by the actor's refinements, in `critique/`."
+    from supercorrect_nb.critique_data import WAYS, make_critique_data, save_critique_data
+    from supercorrect_nb.prompts import steps_messages
+    c, problems = _critique_cfg(run), _take(problems, _critique_cfg(run)['problems'])
+    actor_chat, annotator = run.chat(actor, 'critique-actor'), run.chat(run.cfg.teacher, 'critique-annotate')
+    samples = make_critique_data(problems, actor_chat, annotator, n_rg1=c['n_rg1'], rg1_temperature=c['rg1_temperature'],
+                                 rg2_temperatures=tuple(c['rg2_temperatures']), mode=c['mode'], prompt=steps_messages, seed=run.cfg.seed,
+                                 max_tokens=run.cfg.max_tokens, progress=progress)
+    out = save_critique_data(samples, problems, run.dir / 'critique', actor_chat.model_id, annotator.model_id,
+                             right_share=c['right_share'], seed=run.cfg.seed)
+    return dict(path=_relative(out['path']), rows=out['rows'], stats=out['stats'],
+                **{w: {k: out['stats'][w][k] for k in ('total', 'kept', 'kept_rate')} for w in (*WAYS, 'right')})
+
+# %% ../nbs/60_pipeline.ipynb #14206eba
+def evaluate_critic(run: Run,  # the run
+                    critic: str,  # the critic's folder (or 'exact')
+                    bench,  # the testbed process benchmark (`process_bench_data`)
+                    progress: bool = True,
+                   ) -> dict:  # `correction.locate_scores` (f1, ...) and `discrimination`
+    "The critic on the process benchmark: ProcessBench's scores of its first wrong step, and how it tells right answers from wrong."
+    from supercorrect_nb.correction import evaluate_processbench
+    from supercorrect_nb.critic import critique_locations, critiques, discrimination
+    from supercorrect_nb.data import load_processbench
+    chat = run.chat(critic, 'bench-critic')
+    scores = evaluate_processbench(chat, 'testbed', path=bench, locate=critique_locations, progress=progress, max_tokens=run.cfg.max_tokens)
+    probs, sols = load_processbench('testbed', bench)
+    cs = critiques(probs, sols, chat, max_tokens=run.cfg.max_tokens, progress=False)  # the same requests: read back from the store
+    return {**scores, 'discrimination': discrimination(cs, sols)}
+
+# %% ../nbs/60_pipeline.ipynb #1684abdb
+def _spread(problems: list[Problem], n: int | None) -> list[Problem]:
+    "`n` problems taken evenly through the list (so every level of an ordered test set is in)."
+    return problems if n is None or n >= len(problems) else [problems[i * len(problems) // n] for i in range(n)]
+
+def critique_refine_eval(run: Run,  # the run
+                         problems: list[Problem],  # test problems: `critique.test_problems` of them, evenly spread
+                         actor: str,  # the actor's folder (the plain-SFT student)
+                         critic: str,  # the critic's folder
+                         progress: bool = True,
+                        ) -> dict:  # n, budgets, sequential, refinement, discrimination, greedy, oracle (apart)
+    "Critique→refine against the actor's majority vote at equal budgets: parallel, sequential, and the oracle apart."
+    from supercorrect_nb.critic import discrimination
+    from supercorrect_nb.prompts import steps_messages
+    from supercorrect_nb.refine import budget_table, critique_refine, refinement_stats, sequential_table
+    c = _critique_cfg(run)
+    probs, k = _spread(problems, c['test_problems']), max(c['budgets'])
+    a, cr, m = run.chat(actor, 'refine-actor'), run.chat(critic, 'refine-critic'), k // 3
+    kw = dict(prompt=steps_messages, max_tokens=run.cfg.max_tokens, progress=progress)
+    flat = solve(probs, a, n=k, temperature=c['temperature'], **kw)
+    samples = [flat[i * k:(i + 1) * k] for i in range(len(probs))]
+    par = critique_refine([p for p in probs for _ in range(m)], [x for ss in samples for x in ss[:m]], a, cr, mode=c['mode'], **kw)
+    firsts, par = par, [par[i * m:(i + 1) * m] for i in range(len(probs))]
+    greedy = solve(probs, a, **kw)
+    seq = critique_refine(probs, greedy, a, cr, rounds=c['rounds'], mode=c['mode'], **kw)
+    oracle = critique_refine(probs, greedy, a, cr, rounds=c['rounds'], mode=c['mode'], oracle=True, **kw)
+    write_jsonl([x.final for x in seq], run.dir / 'eval' / 'critique_refine.jsonl')
+    return dict(n=len(probs), budgets=budget_table(probs, samples, par, c['budgets']), sequential=sequential_table(probs, seq, samples),
+                refinement=refinement_stats(firsts), greedy=accuracy_stats([bool(x.correct) for x in greedy]),
+                discrimination=discrimination([x.critiques[0] if x.critiques else None for x in firsts], [x.versions[0] for x in firsts]),
+                oracle=refinement_stats(oracle))
+
 # %% ../nbs/60_pipeline.ipynb #bcb7f517
 STAGES = (('pretrained', 'pretrained'), ('sft', 'after plain SFT'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
 _PCT_AXIS = dict(range=[0, 1], tickformat='.0%')
@@ -425,7 +519,7 @@ def level_figure(ev: list[tuple[str, dict]]):
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #266b80f3
-_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_sft': 'plain SFT loss', 'train_dpo': 'cross-DPO loss and reward margin'}
+_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_sft': 'plain SFT loss', 'train_dpo': 'cross-DPO loss and reward margin', 'train_critic': 'critic loss'}
 
 def training_figure(curves: list[tuple[str, dict]]):
     "The training losses (and DPO's reward margin), a panel per training step."
@@ -454,7 +548,11 @@ def figures(m: dict) -> dict:
     figs, ev, sc = {}, _stages(m, 'eval'), _stages(m, 'selfcorrect')
     if ev: figs.update(accuracy=accuracy_figure(ev), by_level=level_figure(ev))
     if sc: figs['self_correction'] = self_correction_figure(sc)
-    if pb := m.get('process_benchmark', {}).get('reviewers'): figs['process_bench'] = process_bench_figure(pb)
+    pb = {**m.get('process_benchmark', {}).get('reviewers', {}), **({'critic': cb} if (cb := m.get('critique', {}).get('critic_bench')) else {})}
+    if pb: figs['process_bench'] = process_bench_figure(pb)
+    if (c := m.get('critique')) and c.get('budgets'):
+        from supercorrect_nb.refine import budget_figure
+        figs['critique_refine'] = budget_figure(c['budgets'], c.get('sequential'))
     curves = [(k, m[k]) for k in _CURVE_TITLES if m.get(k, {}).get('losses')]
     if curves: figs['training'] = training_figure(curves)
     return figs
@@ -470,6 +568,20 @@ def save_figures(run: Run, figs: dict) -> Path:
 # %% ../nbs/60_pipeline.ipynb #109a70d4
 def _pct(x) -> str: return '-' if x is None else f'{x:.1%}'
 
+def critique_headline(c: dict | None) -> list[str]:
+    "The headline's MathCritique lines: critique data, the critic, and critique→refine at the largest budget."
+    if not c: return []
+    d = c.get('data', {})
+    out = ['  critique data kept/made: ' + ', '.join(f"{w} {d[w]['kept']}/{d[w]['total']}" for w in ('rg1', 'rg2', 'rg3', 'right') if w in d)]
+    if cb := c.get('critic_bench'):
+        out.append(f"  critic on the process benchmark: F1 {cb['f1']:.3f} (finds {_pct(cb['acc_erroneous'])} of first errors, "
+                   f"passes {_pct(cb['acc_correct'])} of right solutions, n={cb['n']})")
+    if b := c.get('budgets'):
+        t = b[-1]
+        out.append(f"  critique→refine at {t['k']} generations: {_pct(t['refine_maj'])} against the actor's maj@{t['k']} {_pct(t['actor_maj'])}, "
+                   f"{t['diff']:+.1%}{interval(t['diff_ci'], True)} (n={t['n']}, {t['generations']:.1f} generations spent)")
+    return out
+
 def headline(m: dict) -> str:
     "The run's headline numbers, with their sample sizes."
     lines = [f"Run {m.get('name')}: {m.get('wall_minutes', 0):.1f} min this time, {m.get('compute_minutes', 0):.1f} min in all its steps"]
@@ -484,6 +596,7 @@ def headline(m: dict) -> str:
                      f"McNemar p={c['mcnemar_p']:.3g} ({c['only_b']} problems gained, {c['only_a']} lost, n={c['n']})")
     if pb := m.get('process_benchmark', {}).get('reviewers'):
         lines.append(f"  process benchmark F1 (n={next(iter(pb.values()))['n']}): " + ', '.join(f"{k} {v['f1']:.3f}" for k, v in pb.items()))
+    lines += critique_headline(m.get('critique'))
     if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
     if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:
@@ -550,7 +663,8 @@ def stderr_to(path: Path):
 # %% ../nbs/60_pipeline.ipynb #9493ca67
 STEP_SECONDS = dict(eval_pretrained=15, sft_data=6, train_hsft=155, eval_hsft=20, train_sft=150, eval_sft=15, pairs_data=90, train_dpo=42,
                     eval_dpo=20, selfcorrect_hsft=14, selfcorrect_dpo=17,
-                    process_bench_data=88, process_bench=14)  # the testbed preset on 2 CPU cores (issue 13)
+                    process_bench_data=88, process_bench=14,
+                    critique_data=60, train_critic=120, critic_bench=30, critique_refine=120)  # the testbed preset on 2 CPU cores (issue 13)
 
 def step_weights(run_dir: Path) -> dict:
     "Each step's expected share of a run: its time in `run_dir` before (any fingerprint), else `STEP_SECONDS`."

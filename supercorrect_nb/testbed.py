@@ -362,8 +362,8 @@ def exact_critique(prog: Program,  # the problem's program
     "The exact step-level critique of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
     k = v.first_wrong or len(steps) + 1
-    checks = [f'<Step{i}>{_should_be(prog, steps, i, v)} Correct.</Step{i}>' for i in range(1, k)]
-    if v.first_wrong: checks.append(f'<Step{k}>{_should_be(prog, steps, k, v)} {v.cause} Wrong.</Step{k}>')
+    check = lambda i, word: f'<Step{i}>It should be: {_should_be(prog, steps, i, v)} The step says: {steps[i - 1]} {word}.</Step{i}>'
+    checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Wrong')] if v.first_wrong else [])
     last = _STEP_RE.search(steps[-1]) if steps else None
     right = v.first_wrong is None and last is not None and last[1] == prog.target
     hint = [] if right else [f'<Hint>{_should_be(prog, steps, k, v) if v.first_wrong else _hint_next(prog, steps)}</Hint>']
