@@ -19,6 +19,7 @@ def critiques(problems: list[Problem],  # the problems
               solutions: list[Solution],  # a solution for each, aligned
               critic: Chat,  # the critic
               reference: bool = False,  # show the reference solution (the annotator's view)
+              brief: bool = False,  # the one-line prompt of a critic trained on the layout (`prompts.critique_messages`)
               reasks: int = 0,  # re-asks of a reply that does not parse
               max_tokens: int = 512,
               progress: bool = True,
@@ -26,7 +27,7 @@ def critiques(problems: list[Problem],  # the problems
              ) -> list[Critique | None]:
     "The critic's critique of each solution, or None where it gave none that reads."
     todo = [i for i, s in enumerate(solutions) if s.steps]
-    reqs = [dict(messages=critique_messages(problems[i], solutions[i].steps, reference), parse=parse_critique, reasks=reasks) for i in todo]
+    reqs = [dict(messages=critique_messages(problems[i], solutions[i].steps, reference, brief), parse=parse_critique, reasks=reasks) for i in todo]
     out: list[Critique | None] = [None] * len(solutions)
     for i, r in zip(todo, critic.batch_sync(reqs, max_tokens=max_tokens, progress=progress, desc='critique', **sampling)):
         if r.ok and r.parsed[0].ok:

@@ -200,6 +200,7 @@ def critic_rows(samples: list[CritiqueSample],  # a run's samples
                 problems: list[Problem],  # their problems
                 right_share: float = 0.4,  # the share of rows on right solutions, at most
                 seed: int = 0,  # draws the right solutions kept
+                brief: bool = True,  # the critic's one-line prompt (`prompts.critique_messages`)
                ) -> list[dict]:  # prompt/completion rows with `problem_id` and `way`
     "SFT rows for the critic from the kept critiques: the critique prompt without the reference, and the critique."
     if not 0 <= right_share < 1: raise ValueError(f'right_share must be in [0, 1), got {right_share}')
@@ -208,7 +209,7 @@ def critic_rows(samples: list[CritiqueSample],  # a run's samples
     right = [s for s in samples if s.kept and s.way == 'right']
     rng.shuffle(right)
     right = right[:round(len(wrong) * right_share / (1 - right_share))]
-    return [dict(prompt=critique_messages(by_id[s.path.problem_id], s.path.steps), problem_id=s.path.problem_id, way=s.way,
+    return [dict(prompt=critique_messages(by_id[s.path.problem_id], s.path.steps, brief=brief), problem_id=s.path.problem_id, way=s.way,
                  completion=[{'role': 'assistant', 'content': render_critique(s.critique)}]) for s in wrong + right]
 
 # %% ../nbs/30_critique_data.ipynb #399ed4ee
@@ -234,16 +235,18 @@ def save_critique_data(samples: list[CritiqueSample],  # a run's samples
                        val_fraction: float = 0.05,  # the problems whose rows go to validation
                        right_share: float = 0.4,  # see `critic_rows`
                        seed: int = 0,
+                       brief: bool = True,  # see `critic_rows`
                       ) -> dict:  # the folder, rows per split, and `critique_stats`
     "Write the samples, the critic's rows (train/validation parquet) and the dataset card into `out`."
     from supercorrect_nb.templates import sft_dataset
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     with open(out / 'samples.jsonl', 'w') as f:
         for s in samples: f.write(json.dumps(s.to_row()) + '\n')
-    rows = critic_rows(samples, problems, right_share, seed)
+    rows = critic_rows(samples, problems, right_share, seed, brief)
     ds = sft_dataset(rows, val_fraction) if rows else None
-    for split, d in (ds or {}).items(): d.to_parquet(str(out / f'{split}.parquet'))
-    counts, stats = {k: v.num_rows for k, v in (ds or {}).items()}, critique_stats(samples, problems)
+    ds = {k: v for k, v in (ds or {}).items() if v.num_rows}  # an empty split is no file (the trainer cannot read one)
+    for split, d in ds.items(): d.to_parquet(str(out / f'{split}.parquet'))
+    counts, stats = {k: v.num_rows for k, v in ds.items()}, critique_stats(samples, problems)
     (out / 'README.md').write_text(_card(stats, counts, actor, annotator))
     return dict(path=str(out), rows=counts, stats=stats)
 

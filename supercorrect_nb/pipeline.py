@@ -83,8 +83,10 @@ CRITIQUE_DEFAULTS = dict(
     mode='resume',                       # how the actor refines: 'resume' after the hint, or 'rewrite' (the paper's)
     right_share=0.4,                     # the critic's rows on right solutions, at most
     test_problems=200,                   # test problems for critique→refine
-    budgets=[3, 6, 9],                   # generations per problem compared with maj@k (parallel mode: k // 3 answers)
+    budgets=[3, 6, 9],                   # generations per problem compared with maj@k (`refine.budget_table`)
     rounds=2,                            # the sequential mode's rounds at most
+    brief=True,                          # the trained critic's one-line prompt (`prompts.critique_messages`)
+    teacher_critic=True,                 # also critique→refine with the teacher as the critic (exact on the testbed: the ceiling)
     temperature=0.7,                     # the actor's samples at test time
 )
 
@@ -440,7 +442,7 @@ def critique_dataset(run: Run,  # the run
                                  rg2_temperatures=tuple(c['rg2_temperatures']), mode=c['mode'], prompt=steps_messages, seed=run.cfg.seed,
                                  max_tokens=run.cfg.max_tokens, progress=progress)
     out = save_critique_data(samples, problems, run.dir / 'critique', actor_chat.model_id, annotator.model_id,
-                             right_share=c['right_share'], seed=run.cfg.seed)
+                             right_share=c['right_share'], seed=run.cfg.seed, brief=c['brief'])
     return dict(path=_relative(out['path']), rows=out['rows'], stats=out['stats'],
                 **{w: {k: out['stats'][w][k] for k in ('total', 'kept', 'kept_rate')} for w in (*WAYS, 'right')})
 
@@ -455,9 +457,10 @@ def evaluate_critic(run: Run,  # the run
     from supercorrect_nb.critic import critique_locations, critiques, discrimination
     from supercorrect_nb.data import load_processbench
     chat = run.chat(critic, 'bench-critic')
-    scores = evaluate_processbench(chat, 'testbed', path=bench, locate=critique_locations, progress=progress, max_tokens=run.cfg.max_tokens)
+    kw = dict(max_tokens=run.cfg.max_tokens, brief=_critique_cfg(run)['brief'])
+    scores = evaluate_processbench(chat, 'testbed', path=bench, locate=critique_locations, progress=progress, **kw)
     probs, sols = load_processbench('testbed', bench)
-    cs = critiques(probs, sols, chat, max_tokens=run.cfg.max_tokens, progress=False)  # the same requests: read back from the store
+    cs = critiques(probs, sols, chat, progress=False, **kw)  # the same requests: read back from the store
     return {**scores, 'discrimination': discrimination(cs, sols)}
 
 # %% ../nbs/60_pipeline.ipynb #1684abdb
@@ -465,32 +468,37 @@ def _spread(problems: list[Problem], n: int | None) -> list[Problem]:
     "`n` problems taken evenly through the list (so every level of an ordered test set is in)."
     return problems if n is None or n >= len(problems) else [problems[i * len(problems) // n] for i in range(n)]
 
+def _with_critic(problems: list[Problem], samples: list[list[Solution]], greedy: list[Solution], actor: Chat, critic: Chat, c: dict,
+                 brief: bool, **kw) -> dict:
+    "One critic's critique→refine on the shared samples: budgets, sequential rounds, refinement, discrimination, oracle."
+    from supercorrect_nb.critic import discrimination
+    from supercorrect_nb.refine import budget_table, critique_refine, refinement_stats, sequential_table
+    m, rk = max(c['budgets']) // 2, dict(mode=c['mode'], brief=brief, **kw)  # the most answers the largest budget can pay for
+    par = critique_refine([p for p in problems for _ in range(m)], [x for ss in samples for x in ss[:m]], actor, critic, **rk)
+    seq = critique_refine(problems, greedy, actor, critic, rounds=c['rounds'], **rk)
+    oracle = critique_refine(problems, greedy, actor, critic, rounds=c['rounds'], oracle=True, **rk)
+    return dict(budgets=budget_table(problems, samples, [par[i * m:(i + 1) * m] for i in range(len(problems))], c['budgets']),
+                sequential=sequential_table(problems, seq, samples), refinement=refinement_stats(par), oracle=refinement_stats(oracle),
+                discrimination=discrimination([x.critiques[0] if x.critiques else None for x in par], [x.versions[0] for x in par]))
+
 def critique_refine_eval(run: Run,  # the run
                          problems: list[Problem],  # test problems: `critique.test_problems` of them, evenly spread
                          actor: str,  # the actor's folder (the plain-SFT student)
                          critic: str,  # the critic's folder
                          progress: bool = True,
-                        ) -> dict:  # n, budgets, sequential, refinement, discrimination, greedy, oracle (apart)
-    "Critique→refine against the actor's majority vote at equal budgets: parallel, sequential, and the oracle apart."
-    from supercorrect_nb.critic import discrimination
+                        ) -> dict:  # n, greedy, then `_with_critic`'s figures for the critic, and under `teacher` for the teacher
+    "Critique→refine against the actor's majority vote at equal budgets, with the trained critic (and the teacher as a critic)."
     from supercorrect_nb.prompts import steps_messages
-    from supercorrect_nb.refine import budget_table, critique_refine, refinement_stats, sequential_table
     c = _critique_cfg(run)
     probs, k = _spread(problems, c['test_problems']), max(c['budgets'])
-    a, cr, m = run.chat(actor, 'refine-actor'), run.chat(critic, 'refine-critic'), k // 3
-    kw = dict(prompt=steps_messages, max_tokens=run.cfg.max_tokens, progress=progress)
+    a, kw = run.chat(actor, 'refine-actor'), dict(prompt=steps_messages, max_tokens=run.cfg.max_tokens, progress=progress)
     flat = solve(probs, a, n=k, temperature=c['temperature'], **kw)
-    samples = [flat[i * k:(i + 1) * k] for i in range(len(probs))]
-    par = critique_refine([p for p in probs for _ in range(m)], [x for ss in samples for x in ss[:m]], a, cr, mode=c['mode'], **kw)
-    firsts, par = par, [par[i * m:(i + 1) * m] for i in range(len(probs))]
-    greedy = solve(probs, a, **kw)
-    seq = critique_refine(probs, greedy, a, cr, rounds=c['rounds'], mode=c['mode'], **kw)
-    oracle = critique_refine(probs, greedy, a, cr, rounds=c['rounds'], mode=c['mode'], oracle=True, **kw)
-    write_jsonl([x.final for x in seq], run.dir / 'eval' / 'critique_refine.jsonl')
-    return dict(n=len(probs), budgets=budget_table(probs, samples, par, c['budgets']), sequential=sequential_table(probs, seq, samples),
-                refinement=refinement_stats(firsts), greedy=accuracy_stats([bool(x.correct) for x in greedy]),
-                discrimination=discrimination([x.critiques[0] if x.critiques else None for x in firsts], [x.versions[0] for x in firsts]),
-                oracle=refinement_stats(oracle))
+    samples, greedy = [flat[i * k:(i + 1) * k] for i in range(len(probs))], solve(probs, a, **kw)
+    write_jsonl(flat + greedy, run.dir / 'eval' / 'critique_refine.jsonl')
+    out = dict(n=len(probs), greedy=accuracy_stats([bool(x.correct) for x in greedy]),
+               **_with_critic(probs, samples, greedy, a, run.chat(critic, 'refine-critic'), c, c['brief'], **kw))
+    if c['teacher_critic']: out['teacher'] = _with_critic(probs, samples, greedy, a, run.chat(run.cfg.teacher, 'refine-teacher'), c, False, **kw)
+    return out
 
 # %% ../nbs/60_pipeline.ipynb #bcb7f517
 STAGES = (('pretrained', 'pretrained'), ('sft', 'after plain SFT'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
@@ -552,7 +560,8 @@ def figures(m: dict) -> dict:
     if pb: figs['process_bench'] = process_bench_figure(pb)
     if (c := m.get('critique')) and c.get('budgets'):
         from supercorrect_nb.refine import budget_figure
-        figs['critique_refine'] = budget_figure(c['budgets'], c.get('sequential'))
+        figs['critique_refine'] = budget_figure(c['budgets'], c.get('sequential'), 'Critique→refine with the trained critic, at equal budget')
+        if t := c.get('teacher'): figs['critique_refine_teacher'] = budget_figure(t['budgets'], t.get('sequential'), 'The same with the teacher as the critic')
     curves = [(k, m[k]) for k in _CURVE_TITLES if m.get(k, {}).get('losses')]
     if curves: figs['training'] = training_figure(curves)
     return figs
@@ -576,10 +585,11 @@ def critique_headline(c: dict | None) -> list[str]:
     if cb := c.get('critic_bench'):
         out.append(f"  critic on the process benchmark: F1 {cb['f1']:.3f} (finds {_pct(cb['acc_erroneous'])} of first errors, "
                    f"passes {_pct(cb['acc_correct'])} of right solutions, n={cb['n']})")
-    if b := c.get('budgets'):
-        t = b[-1]
-        out.append(f"  critique→refine at {t['k']} generations: {_pct(t['refine_maj'])} against the actor's maj@{t['k']} {_pct(t['actor_maj'])}, "
-                   f"{t['diff']:+.1%}{interval(t['diff_ci'], True)} (n={t['n']}, {t['generations']:.1f} generations spent)")
+    for who, r in (('the critic', c), ('the teacher as critic', c.get('teacher') or {})):
+        if b := r.get('budgets'):
+            t = b[-1]
+            out.append(f"  critique→refine with {who}, {t['k']} generations: {_pct(t['refine_maj'])} against the actor's maj@{t['k']} "
+                       f"{_pct(t['actor_maj'])}, {t['diff']:+.1%}{interval(t['diff_ci'], True)} (n={t['n']}, {t['generations']:.1f} spent)")
     return out
 
 def headline(m: dict) -> str:

@@ -11,11 +11,11 @@ from .records import Problem
 
 # %% auto #0
 __all__ = ['HIERARCHICAL_SYSTEM', 'STEPS_SYSTEM', 'TRANSFORM_USER', 'REVISE_USER', 'INSPECTOR_SYSTEM', 'INSPECT_USER',
-           'REVIEW_SYSTEM', 'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'CRITIQUE_SYSTEM', 'CRITIQUE_USER',
-           'ERROR_KINDS', 'PLANT_SYSTEM', 'PLANT_USER', 'REFINE_USER', 'REASK_USER', 'solve_messages', 'plain_messages',
-           'steps_messages', 'transform_messages', 'revise_messages', 'inspect_messages', 'parse_verdict',
-           'review_messages', 'inspect_trace_messages', 'pair_messages', 'critique_messages', 'plant_messages',
-           'refine_messages', 'resume_messages']
+           'REVIEW_SYSTEM', 'REVIEW_USER', 'INSPECT_TRACE_USER', 'PAIR_USER', 'CRITIQUE_SYSTEM', 'CRITIC_BRIEF',
+           'CRITIQUE_USER', 'ERROR_KINDS', 'PLANT_SYSTEM', 'PLANT_USER', 'REFINE_USER', 'REASK_USER', 'solve_messages',
+           'plain_messages', 'steps_messages', 'transform_messages', 'revise_messages', 'inspect_messages',
+           'parse_verdict', 'review_messages', 'inspect_trace_messages', 'pair_messages', 'critique_messages',
+           'plant_messages', 'refine_messages', 'resume_messages']
 
 # %% ../nbs/05_prompts.ipynb #2298b4c8
 HIERARCHICAL_SYSTEM = """You solve math problems in a fixed, checkable format.
@@ -205,10 +205,12 @@ def pair_messages(problem: Problem,  # the problem
 
 # %% ../nbs/05_prompts.ipynb #5b6cfa36
 CRITIQUE_SYSTEM = """You critique worked solutions to math problems step by step, in a fixed format.
-- Check the numbered steps in order. For each, work the step out yourself from the problem and the steps before it, quote what the step says, and end with one word, Correct or Wrong: <StepN>It should be: ... The step says: ... Correct.</StepN>
+- Check the numbered steps in order. For each, quote what the step says, work it out yourself from the problem and the steps before it, and end with one word, Correct or Wrong: <StepN>The step says: ... It should be: ... Correct.</StepN>
 - Stop after the first wrong step: the steps after it build on it.
 - Then write <Verdict>right</Verdict> or <Verdict>wrong</Verdict> for the final answer.
 - If a step is wrong, end with <Hint>that step done right</Hint>."""
+
+CRITIC_BRIEF = 'Critique the solution step by step.'  # the system line of a trained critic's prompt: it learned the layout
 
 CRITIQUE_USER = """Problem:
 {question}
@@ -220,9 +222,10 @@ Solution to critique:
 def critique_messages(problem: Problem,  # the problem
                       steps: list[str],  # the solution's steps
                       reference: bool = False,  # show the problem's reference solution (the annotator's view)
+                      brief: bool = False,  # a one-line instruction, for a critic trained on the layout
                      ) -> list[dict]:  # the critic's instruction and the solution
     "Ask for a step-level critique of `steps`; with `reference`, the reference solution is shown."
-    return [{'role': 'system', 'content': CRITIQUE_SYSTEM},
+    return [{'role': 'system', 'content': CRITIC_BRIEF if brief else CRITIQUE_SYSTEM},
             {'role': 'user', 'content': CRITIQUE_USER.format(question=problem.question, reference=_reference_note(problem, reference),
                                                               steps=_numbered(steps))}]
 

@@ -16,7 +16,7 @@ from .records import Critique, Problem, Solution
 from .solving import solve
 
 # %% auto #0
-__all__ = ['Refined', 'critique_refine', 'budget_table', 'sequential_table', 'refinement_stats', 'budget_figure']
+__all__ = ['Refined', 'critique_refine', 'within_budget', 'budget_table', 'sequential_table', 'refinement_stats', 'budget_figure']
 
 # %% ../nbs/32_refine.ipynb #3dec8127
 @dataclass
@@ -45,6 +45,7 @@ def critique_refine(problems: list[Problem],  # one per answer (a problem repeat
                     mode: str = 'resume',  # how the actor refines
                     prompt=steps_messages,  # the actor's prompt
                     oracle: bool = False,  # critique only the wrong answers (needs the reference)
+                    brief: bool = False,  # the one-line critique prompt of a trained critic
                     max_tokens: int = 384, critic_tokens: int = 512,
                     progress: bool = True,
                    ) -> list[Refined]:
@@ -54,7 +55,7 @@ def critique_refine(problems: list[Problem],  # one per answer (a problem repeat
     live = [i for i, a in enumerate(answers) if a.steps and not (oracle and a.correct)]
     for _ in range(rounds):
         if not live: break
-        cs = critiques([problems[i] for i in live], [out[i].final for i in live], critic, max_tokens=critic_tokens, progress=progress)
+        cs = critiques([problems[i] for i in live], [out[i].final for i in live], critic, brief=brief, max_tokens=critic_tokens, progress=progress)
         for i, c in zip(live, cs): out[i].critiques.append(c)
         todo = [(i, out[i].final, c) for i, c in zip(live, cs) if accepts(c) is False]
         if not todo: break
@@ -65,23 +66,35 @@ def critique_refine(problems: list[Problem],  # one per answer (a problem repeat
     return out
 
 # %% ../nbs/32_refine.ipynb #d627b044
+def within_budget(refined: list[Refined],  # one problem's refined answers, in order
+                  k: int,  # the budget in generations
+                 ) -> list[Refined]:
+    "The leading refined answers whose generations add up to at most `k`."
+    out, spent = [], 0
+    for r in refined:
+        if spent + r.generations > k: break
+        out.append(r); spent += r.generations
+    return out
+
+# %% ../nbs/32_refine.ipynb #f2df7b43
 def _votes(groups: list[list[Solution]]) -> list[list[str | None]]: return [[s.answer for s in g] for g in groups]
 
 def budget_table(problems: list[Problem],  # the problems, with reference answers
                  samples: list[list[Solution]],  # per problem, the actor's samples (at least the largest budget)
                  refined: list[list[Refined]],  # per problem, its first samples critiqued and refined once
                  budgets: list[int],  # generations per problem
-                ) -> list[dict]:  # per budget: k, m, n, actor_maj, refine_maj, diff, diff_ci, mcnemar_p, generations
-    "The actor's maj@k against critique→refine's majority vote over `k // 3` refined answers, paired."
+                ) -> list[dict]:  # per budget: k, n, actor_maj, refine_maj, diff, diff_ci, mcnemar_p, answers, generations
+    "The actor's maj@k against critique→refine's majority vote over the refined answers that `k` generations pay for, paired."
     golds, out = [p.answer for p in problems], []
     for k in budgets:
-        m = k // 3
-        if m < 1 or m > min(map(len, refined)) or k > min(map(len, samples)): continue
+        if k < 2 or k > min(map(len, samples)): continue
+        used = [within_budget(rs, k) for rs in refined]
         a = maj_at_k(_votes(samples), golds, k)
-        r = maj_at_k(_votes([[x.final for x in rs] for rs in refined]), golds, m)
+        r = maj_at_k(_votes([[x.final for x in u] for u in used]), golds, k)
         p = paired(a, r)
-        out.append(dict(k=k, m=m, n=p['n'], actor_maj=p['acc_a'], refine_maj=p['acc_b'], diff=p['diff'], diff_ci=p['diff_ci'],
-                        mcnemar_p=p['mcnemar_p'], generations=sum(x.generations for rs in refined for x in rs[:m]) / len(refined)))
+        out.append(dict(k=k, n=p['n'], actor_maj=p['acc_a'], refine_maj=p['acc_b'], diff=p['diff'], diff_ci=p['diff_ci'],
+                        mcnemar_p=p['mcnemar_p'], answers=sum(map(len, used)) / len(used),
+                        generations=sum(x.generations for u in used for x in u) / len(used)))
     return out
 
 # %% ../nbs/32_refine.ipynb #adea166b
@@ -122,7 +135,7 @@ def budget_figure(table: list[dict],  # `budget_table`
     if table:
         n = table[0]['n']
         fig.add_trace(trace([t['k'] for t in table], [t['actor_maj'] for t in table], n, 'actor maj@k'))
-        fig.add_trace(trace([t['generations'] for t in table], [t['refine_maj'] for t in table], n, 'critique→refine, parallel (maj@k/3)'))
+        fig.add_trace(trace([t['generations'] for t in table], [t['refine_maj'] for t in table], n, 'critique→refine, parallel (vote over refined answers)'))
     if sequential:
         fig.add_trace(trace([s['generations'] for s in sequential], [s['acc'] for s in sequential], sequential[0]['n'], 'critique→refine, sequential'))
     fig.update_layout(title=title, xaxis_title='generations per problem (actor and critic)', yaxis_title='accuracy', yaxis_range=[0, 1])

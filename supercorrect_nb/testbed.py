@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastcore.basics import patch
 
 from .records import Problem
-from .prompts import CRITIQUE_SYSTEM, HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, PLANT_SYSTEM, REVIEW_SYSTEM
+from .prompts import CRITIC_BRIEF, CRITIQUE_SYSTEM, HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, PLANT_SYSTEM, REVIEW_SYSTEM
 from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_solution, parse_trace,
                                    render_solution, render_trace)
 
@@ -362,7 +362,7 @@ def exact_critique(prog: Program,  # the problem's program
     "The exact step-level critique of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
     k = v.first_wrong or len(steps) + 1
-    check = lambda i, word: f'<Step{i}>It should be: {_should_be(prog, steps, i, v)} The step says: {steps[i - 1]} {word}.</Step{i}>'
+    check = lambda i, word: f'<Step{i}>The step says: {steps[i - 1]} It should be: {_should_be(prog, steps, i, v)} {word}.</Step{i}>'
     checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Wrong')] if v.first_wrong else [])
     last = _STEP_RE.search(steps[-1]) if steps else None
     right = v.first_wrong is None and last is not None and last[1] == prog.target
@@ -427,7 +427,7 @@ def exact_teacher(messages: list[dict],  # a prompt built by `prompts`
     elif system == REVIEW_SYSTEM and 'Solution so far:' in user: out = _pair_step_reply(prog, user)  # one step of a pair
     elif system == INSPECTOR_SYSTEM and 'Solution to check:' in user: out = _inspect_solution_reply(prog, truth, user)
     elif system == INSPECTOR_SYSTEM and "A reviewer's correction of it:" in user: out = _inspect_trace_reply(prog, user)
-    elif system == CRITIQUE_SYSTEM: out = exact_critique(prog, _steps_after(user, 'Solution to critique:'))
+    elif system in (CRITIQUE_SYSTEM, CRITIC_BRIEF): out = exact_critique(prog, _steps_after(user, 'Solution to critique:'))
     elif system == PLANT_SYSTEM: out = _plant_reply(prog, user)
     else: raise ValueError('the exact teacher does not know this prompt')
     return [out] * n

@@ -10,7 +10,8 @@ from supercorrect_nb.pipeline import headline, pipeline_config, run_pipeline
 from supercorrect_nb.student import STUDENT_DIR
 
 STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'train_sft', 'eval_sft', 'pairs_data', 'train_dpo', 'eval_dpo',
-         'selfcorrect_hsft', 'selfcorrect_dpo', 'process_bench_data', 'process_bench']  # in the order they run
+         'selfcorrect_hsft', 'selfcorrect_dpo', 'process_bench_data', 'process_bench',
+         'critique_data', 'train_critic', 'critic_bench', 'critique_refine']  # in the order they run
 
 
 @pytest.mark.timeout(1500)
@@ -40,6 +41,12 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     pb = m['process_benchmark']['reviewers']  # the testbed process benchmark: the exact teacher is perfect on it
     assert set(pb) == {'exact', 'hsft', 'dpo'} and (pb['exact']['n'] == 0 or pb['exact']['f1'] == 1.0)
     assert pb['exact']['n_erroneous'] == pb['exact']['n_correct']  # balanced
+    c = m['critique']  # MathCritique: data three ways, the critic on the benchmark, and critique→refine at equal budgets
+    assert all(set(c['data'][w]) >= {'total', 'kept'} and c['data'][w]['kept'] <= c['data'][w]['total'] for w in ('rg1', 'rg2', 'rg3'))
+    assert 0 <= c['critic_f1'] <= 1 and c['critic_bench']['n'] == pb['exact']['n']
+    assert [b['k'] for b in c['budgets']] == cfg.critique['budgets'] and all(b['diff_ci'][0] <= b['diff'] <= b['diff_ci'][1] for b in c['budgets'])
+    assert (d / 'critique' / 'samples.jsonl').exists() and (d / 'critic' / 'final' / 'model.safetensors').exists()
+    assert 'critique→refine with the critic, 3 generations' in headline(m) and c['teacher']['budgets'][0]['k'] == 3
     nb = nbformat.read(d / 'pipeline.ipynb', as_version=4)
     assert any('parameters' in c.metadata.get('tags', []) for c in nb.cells)
     assert 'Acc@t1' in headline(m) and 'pairs mined' in headline(m)

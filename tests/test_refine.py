@@ -61,9 +61,10 @@ def test_budget_tables_pair_the_same_problems(setup):
     samples = [solve([p], actor, n=6, temperature=0.7, prompt=steps_messages, progress=False) for p in probs]
     par = critique_refine([p for p in probs for _ in range(2)], [x for ss in samples for x in ss[:2]], actor, critic, progress=False)
     par = [par[2 * i:2 * i + 2] for i in range(len(probs))]
-    table = budget_table(probs, samples, par, [2, 3, 6, 9])
-    assert [t['k'] for t in table] == [3, 6]            # k // 3 >= 1 answers, and no more than were sampled
-    assert all(t['n'] == len(probs) and t['refine_maj'] == 1.0 and t['generations'] <= t['k'] for t in table)
+    table = budget_table(probs, samples, par, [1, 2, 3, 6, 9])
+    assert [t['k'] for t in table] == [2, 3, 6]         # no fewer generations than an answer and its critique, no more than were sampled
+    assert all(t['n'] == len(probs) and t['generations'] <= t['k'] for t in table)
+    assert table[0]['answers'] < 1 and table[1]['refine_maj'] == table[2]['refine_maj'] == 1.0  # at 2, a rejected answer does not fit
     assert table[-1]['diff'] == pytest.approx(table[-1]['refine_maj'] - table[-1]['actor_maj'])
     greedy = solve(probs, actor, prompt=steps_messages, progress=False)
     seq = critique_refine(probs, greedy, actor, critic, rounds=2, progress=False)
