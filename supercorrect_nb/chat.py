@@ -356,7 +356,7 @@ class TransformersBackend(LocalBackend):
         self.tok = AutoTokenizer.from_pretrained(model, padding_side='left')
         if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token
         kw = {'dtype': getattr(torch, dtype)} if dtype else {}
-        self.model = AutoModelForCausalLM.from_pretrained(model, **kw).to(self.device).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model, **kw).to(self.device).train(False)  # inference mode
 
     def __repr__(self): return f'TransformersBackend({self.model_id!r}, device={self.device!r})'
 

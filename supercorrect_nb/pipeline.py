@@ -96,7 +96,7 @@ _CPU_HSFT = dict(preset='cpu-smoke', max_steps=-1, epochs=1, lr=1e-3, scheduler=
 _CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
-_CPU_CRITIC = {**_CPU_HSFT, 'logging_steps': 5}
+_CPU_CRITIC = {**_CPU_HSFT, 'epochs': 2, 'logging_steps': 5}
 
 PIPELINE_PRESETS = {
     'testbed': dict(name='testbed', rehearsal=0.5, n_mine=400, process_bench=400, keys='gathered', hsft=_CPU_HSFT,

@@ -356,13 +356,19 @@ def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
     fact = fact or _next_fact(prog, steps[:i - 1])
     return step_text(fact, prog.values(), prog.obj) if fact else 'Nothing is left to compute.'
 
+def _count(step: str, claimed: bool = False) -> str:
+    "A step's computation in short, 'Ben = 8 * 2 = 16', or with `claimed` only the count it claims, 'Ben = 16'."
+    m = _STEP_RE.search(step)
+    if not m: return 'no count' if claimed else step.rstrip('.').lower()
+    return f'{m[1]} = {m[5]}' if claimed else f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}'
+
 def exact_critique(prog: Program,  # the problem's program
                    steps: list[str],  # the solution's step texts
                   ) -> str:
     "The exact step-level critique of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
     k = v.first_wrong or len(steps) + 1
-    check = lambda i, word: f'<Step{i}>The step says: {steps[i - 1]} It should be: {_should_be(prog, steps, i, v)} {word}.</Step{i}>'
+    check = lambda i, word: f'<Step{i}>It should be {_count(_should_be(prog, steps, i, v))}; the step has {_count(steps[i - 1], True)}. {word}.</Step{i}>'
     checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Wrong')] if v.first_wrong else [])
     last = _STEP_RE.search(steps[-1]) if steps else None
     right = v.first_wrong is None and last is not None and last[1] == prog.target
