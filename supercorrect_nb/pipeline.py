@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
 from .data import REPO_DATA, load_problems
 from .prompts import solve_messages
-from .records import Problem, read_jsonl, write_jsonl
+from .records import Problem, Solution, read_jsonl, write_jsonl
 from .evaluation import accuracy_stats, accuracy_table, error_bars, interval, paired, self_correction_figure
 from .solving import solve
 

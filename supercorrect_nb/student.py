@@ -17,7 +17,7 @@ from .mining import correction_text
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
 from .records import Problem
-from .testbed import ERRORS, Program, exact_review, generate, judge_steps, parse_question, planted_step, step_text
+from .testbed import Program, exact_review, generate, judge_steps, parse_question, planted_step, step_text
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0

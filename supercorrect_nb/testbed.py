@@ -366,7 +366,7 @@ def exact_critique(prog: Program,  # the problem's program
                    steps: list[str],  # the solution's step texts
                   ) -> str:
     "The exact step-level critique of a solution."
-    v, truth = judge_steps(prog, steps), prog.values()
+    v = judge_steps(prog, steps)
     k = v.first_wrong or len(steps) + 1
     check = lambda i, word: f'<Step{i}>It should be {_count(_should_be(prog, steps, i, v))}; the step has {_count(steps[i - 1], True)}. {word}.</Step{i}>'
     checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Wrong')] if v.first_wrong else [])

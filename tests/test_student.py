@@ -8,9 +8,9 @@ from hypothesis import given, settings, strategies as st
 
 from supercorrect_nb.grading import extract_answer
 from supercorrect_nb.steps import parse_trace
-from supercorrect_nb.student import (ERRORS, STUDENT_DIR, KINDS, conversation, conversations, needed_steps, plain_solution,
+from supercorrect_nb.student import (STUDENT_DIR, KINDS, conversation, conversations, needed_steps, plain_solution,
                                      student_tokenizer, wrong_steps)
-from supercorrect_nb.testbed import generate, judge_steps, parse_question, step_text
+from supercorrect_nb.testbed import ERRORS, generate, judge_steps, parse_question, step_text
 
 
 @pytest.fixture(scope='module')
