@@ -468,6 +468,7 @@ def _spread(problems: list[Problem], n: int | None) -> list[Problem]:
     "`n` problems taken evenly through the list (so every level of an ordered test set is in)."
     return problems if n is None or n >= len(problems) else [problems[i * len(problems) // n] for i in range(n)]
 
+# %% ../nbs/60_pipeline.ipynb #2e1c3286
 def _with_critic(problems: list[Problem], samples: list[list[Solution]], greedy: list[Solution], actor: Chat, critic: Chat, c: dict,
                  brief: bool, **kw) -> dict:
     "One critic's critique→refine on the shared samples: budgets, sequential rounds, refinement, discrimination, oracle."
@@ -481,6 +482,7 @@ def _with_critic(problems: list[Problem], samples: list[list[Solution]], greedy:
                 sequential=sequential_table(problems, seq, samples), refinement=refinement_stats(par), oracle=refinement_stats(oracle),
                 discrimination=discrimination([x.critiques[0] if x.critiques else None for x in par], [x.versions[0] for x in par]))
 
+# %% ../nbs/60_pipeline.ipynb #63950415
 def critique_refine_eval(run: Run,  # the run
                          problems: list[Problem],  # test problems: `critique.test_problems` of them, evenly spread
                          actor: str,  # the actor's folder (the plain-SFT student)
@@ -574,7 +576,7 @@ def save_figures(run: Run, figs: dict) -> Path:
     p.write_text(f'<html><head><meta charset="utf-8"><title>{run.cfg.name}</title></head><body>{"".join(parts)}</body></html>')
     return p
 
-# %% ../nbs/60_pipeline.ipynb #109a70d4
+# %% ../nbs/60_pipeline.ipynb #43e63b64
 def _pct(x) -> str: return '-' if x is None else f'{x:.1%}'
 
 def critique_headline(c: dict | None) -> list[str]:
@@ -592,6 +594,7 @@ def critique_headline(c: dict | None) -> list[str]:
                        f"{_pct(t['actor_maj'])}, {t['diff']:+.1%}{interval(t['diff_ci'], True)} (n={t['n']}, {t['generations']:.1f} spent)")
     return out
 
+# %% ../nbs/60_pipeline.ipynb #109a70d4
 def headline(m: dict) -> str:
     "The run's headline numbers, with their sample sizes."
     lines = [f"Run {m.get('name')}: {m.get('wall_minutes', 0):.1f} min this time, {m.get('compute_minutes', 0):.1f} min in all its steps"]

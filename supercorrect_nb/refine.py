@@ -38,6 +38,7 @@ def _refine_inputs(problems: list[Problem], todo: list[tuple[int, Solution, Crit
     if mode == 'rewrite': return dict(messages=[refine_messages(prompt(problems[i]), s.text, c.text) for i, s, c in todo])
     raise ValueError(f"unknown refine mode {mode!r}; known: 'resume', 'rewrite'")
 
+# %% ../nbs/32_refine.ipynb #dae88b7a
 def critique_refine(problems: list[Problem],  # one per answer (a problem repeats for several answers)
                     answers: list[Solution],  # the actor's graded answers, aligned
                     actor: Chat, critic: Chat,

@@ -362,6 +362,12 @@ def _count(step: str, claimed: bool = False) -> str:
     if not m: return 'no count' if claimed else step.rstrip('.').lower()
     return f'{m[1]} = {m[5]}' if claimed else f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}'
 
+def _hint_next(prog: Program, steps: list[str]) -> str:
+    "The next step still to compute after right steps that stop short of the answer."
+    nxt = _next_fact(prog, steps)
+    return step_text(nxt, prog.values(), prog.obj) if nxt else 'Nothing is left to compute.'
+
+# %% ../nbs/50_testbed.ipynb #235ab09b
 def exact_critique(prog: Program,  # the problem's program
                    steps: list[str],  # the solution's step texts
                   ) -> str:
@@ -374,11 +380,6 @@ def exact_critique(prog: Program,  # the problem's program
     right = v.first_wrong is None and last is not None and last[1] == prog.target
     hint = [] if right else [f'<Hint>{_should_be(prog, steps, k, v) if v.first_wrong else _hint_next(prog, steps)}</Hint>']
     return '\n'.join(checks + [f'<Verdict>{"right" if right else "wrong"}</Verdict>'] + hint)
-
-def _hint_next(prog: Program, steps: list[str]) -> str:
-    "The next step still to compute after right steps that stop short of the answer."
-    nxt = _next_fact(prog, steps)
-    return step_text(nxt, prog.values(), prog.obj) if nxt else 'Nothing is left to compute.'
 
 # %% ../nbs/50_testbed.ipynb #ea380adc
 _PLANT_RE = re.compile(r'Rewrite step (\d+) with this mistake: (\w+)')
