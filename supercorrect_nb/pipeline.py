@@ -677,7 +677,7 @@ def stderr_to(path: Path):
 STEP_SECONDS = dict(eval_pretrained=15, sft_data=6, train_hsft=155, eval_hsft=20, train_sft=150, eval_sft=15, pairs_data=90, train_dpo=42,
                     eval_dpo=20, selfcorrect_hsft=14, selfcorrect_dpo=17,
                     process_bench_data=88, process_bench=14,
-                    critique_data=60, train_critic=120, critic_bench=30, critique_refine=120)  # the testbed preset on 2 CPU cores (issue 13)
+                    critique_data=70, train_critic=145, critic_bench=21, critique_refine=113)  # the testbed preset on 2 CPU cores (issue 13)
 
 def step_weights(run_dir: Path) -> dict:
     "Each step's expected share of a run: its time in `run_dir` before (any fingerprint), else `STEP_SECONDS`."
