@@ -18,9 +18,9 @@ from .solving import solve
 from .steps import Step, _render_step, critique_record, parse_critique, parse_solution, render_critique, split_steps
 
 # %% auto #0
-__all__ = ['WAYS', 'MATHCRITIQUE_FILES', 'CritiqueSample', 'reply_prefix', 'rg1_paths', 'rg2_paths', 'rg3_paths', 'annotate',
-           'resume_prefix', 'refine', 'make_critique_data', 'critique_stats', 'critic_rows', 'save_critique_data',
-           'load_samples', 'mathcritique_sample', 'load_mathcritique']
+__all__ = ['WAYS', 'REFINE_MODES', 'MATHCRITIQUE_FILES', 'CritiqueSample', 'reply_prefix', 'rg1_paths', 'rg2_paths', 'rg3_paths',
+           'annotate', 'resume_prefix', 'refine_inputs', 'refine', 'make_critique_data', 'critique_stats',
+           'critic_rows', 'save_critique_data', 'load_samples', 'mathcritique_sample', 'load_mathcritique']
 
 # %% ../nbs/30_critique_data.ipynb #b7b362e2
 WAYS = ('rg1', 'rg2', 'rg3')  # the three ways of making error paths; 'right' marks a right solution critiqued too
@@ -134,25 +134,37 @@ def resume_prefix(steps: list[str],  # the solution's steps
     return reply_prefix(kept + ([c.hint] if c.hint else []))
 
 # %% ../nbs/30_critique_data.ipynb #11badcc2
+REFINE_MODES = ('resume', 'rewrite')
+
+def refine_inputs(problems: list[Problem],  # the problems
+                  solutions: list[Solution],  # a rejected solution of each, aligned
+                  critiques: list[Critique],  # the critique of each
+                  mode: str = 'resume',  # one of `REFINE_MODES`
+                  prompt=steps_messages,  # the actor's prompt
+                 ) -> dict:  # `prefixes` ('resume') or `messages` ('rewrite') for `solving.solve`
+    "The `solving.solve` arguments that refine each solution with its critique."
+    if mode == 'resume': return dict(prefixes=[resume_prefix(s.steps, c) for s, c in zip(solutions, critiques)])
+    if mode == 'rewrite': return dict(messages=[refine_messages(prompt(p), s.text, c.text) for p, s, c in zip(problems, solutions, critiques)])
+    raise ValueError(f'unknown refine mode {mode!r}; known: {REFINE_MODES}')
+
+# %% ../nbs/30_critique_data.ipynb #8bc9bd93
 def refine(samples: list[CritiqueSample],  # critiqued paths (filled in place)
            problems: list[Problem],  # their problems
            actor: Chat,  # who refines
-           mode: str = 'resume',  # 'resume' or 'rewrite' (see `prompts.refine_messages`)
+           mode: str = 'resume',  # one of `REFINE_MODES` (see `prompts.refine_messages`)
            prompt=steps_messages,  # the actor's prompt
            **solve_kw,  # more `solving.solve` arguments
           ) -> list[CritiqueSample]:
     "Fill each critiqued sample's `refinement`: the actor's graded refinement, or the path itself when the critique accepts it."
-    if mode not in ('resume', 'rewrite'): raise ValueError(f"unknown refine mode {mode!r}; known: 'resume', 'rewrite'")
+    if mode not in REFINE_MODES: raise ValueError(f'unknown refine mode {mode!r}; known: {REFINE_MODES}')
     by_id, todo = _by_id(problems), []
     for s in (s for s in samples if s.critique is not None):
-        pre = resume_prefix(s.path.steps, s.critique)
-        if pre is None: s.refinement = s.path
-        else: todo.append((s, pre))
+        if resume_prefix(s.path.steps, s.critique) is None: s.refinement = s.path
+        else: todo.append(s)
     if not todo: return samples
-    ps = [by_id[s.path.problem_id] for s, _ in todo]
-    kw = (dict(prefixes=[pre for _, pre in todo]) if mode == 'resume' else
-          dict(messages=[refine_messages(prompt(p), s.path.text, s.critique.text) for p, (s, _) in zip(ps, todo)]))
-    for (s, _), r in zip(todo, solve(ps, actor, prompt=prompt, **kw, **solve_kw)): s.refinement = r
+    ps = [by_id[s.path.problem_id] for s in todo]
+    kw = refine_inputs(ps, [s.path for s in todo], [s.critique for s in todo], mode, prompt)
+    for s, r in zip(todo, solve(ps, actor, prompt=prompt, **kw, **solve_kw)): s.refinement = r
     return samples
 
 # %% ../nbs/30_critique_data.ipynb #acdce45f

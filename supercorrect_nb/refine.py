@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from .chat import Chat
 from .critic import accepts, critiques
-from .critique_data import resume_prefix
+from .critique_data import REFINE_MODES, refine_inputs
 from .evaluation import maj_at_k, paired, self_correction_stats
-from .prompts import refine_messages, steps_messages
+from .prompts import steps_messages
 from .records import Critique, Problem, Solution
 from .solving import solve
 
@@ -32,13 +32,6 @@ class Refined:
     def generations(self) -> int: return len(self.versions) + len(self.critiques)
 
 # %% ../nbs/32_refine.ipynb #ca025967
-def _refine_inputs(problems: list[Problem], todo: list[tuple[int, Solution, Critique]], mode: str, prompt) -> dict:
-    "The `solve` arguments that refine each (index, version, critique) of `todo`."
-    if mode == 'resume': return dict(prefixes=[resume_prefix(s.steps, c) for _, s, c in todo])
-    if mode == 'rewrite': return dict(messages=[refine_messages(prompt(problems[i]), s.text, c.text) for i, s, c in todo])
-    raise ValueError(f"unknown refine mode {mode!r}; known: 'resume', 'rewrite'")
-
-# %% ../nbs/32_refine.ipynb #dae88b7a
 def critique_refine(problems: list[Problem],  # one per answer (a problem repeats for several answers)
                     answers: list[Solution],  # the actor's graded answers, aligned
                     actor: Chat, critic: Chat,
@@ -52,6 +45,7 @@ def critique_refine(problems: list[Problem],  # one per answer (a problem repeat
                    ) -> list[Refined]:
     "Each answer through up to `rounds` of critique, then refinement when the critic rejects it."
     if len(problems) != len(answers): raise ValueError(f'{len(problems)} problems for {len(answers)} answers')
+    if mode not in REFINE_MODES: raise ValueError(f'unknown refine mode {mode!r}; known: {REFINE_MODES}')
     out = [Refined([a]) for a in answers]
     live = [i for i, a in enumerate(answers) if a.steps and not (oracle and a.correct)]
     for _ in range(rounds):
@@ -60,8 +54,9 @@ def critique_refine(problems: list[Problem],  # one per answer (a problem repeat
         for i, c in zip(live, cs): out[i].critiques.append(c)
         todo = [(i, out[i].final, c) for i, c in zip(live, cs) if accepts(c) is False]
         if not todo: break
-        new = solve([problems[i] for i, _, _ in todo], actor, prompt=prompt, max_tokens=max_tokens, progress=progress,
-                    **_refine_inputs(problems, todo, mode, prompt))
+        ps = [problems[i] for i, _, _ in todo]
+        new = solve(ps, actor, prompt=prompt, max_tokens=max_tokens, progress=progress,
+                    **refine_inputs(ps, [v for _, v, _ in todo], [c for *_, c in todo], mode, prompt))
         for (i, _, _), s in zip(todo, new): out[i].versions.append(s)
         live = [i for i, _, _ in todo]
     return out
