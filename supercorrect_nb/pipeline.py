@@ -30,13 +30,15 @@ from .evaluation import accuracy_stats, accuracy_table, error_bars, interval, pa
 from .solving import solve
 
 # %% auto #0
-__all__ = ['CRITIQUE_DEFAULTS', 'PIPELINE_PRESETS', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK',
-           'STEP_SECONDS', 'PipelineConfig', 'pipeline_config', 'Run', 'run_problems', 'student_path',
-           'evaluate_accuracy', 'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers',
-           'stage_verdicts', 'paired_by_id', 'stage_comparisons', 'launch_command', 'train_model', 'sft_data',
-           'pairs_data', 'critique_dataset', 'evaluate_critic', 'critique_refine_eval', 'accuracy_figure',
-           'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures', 'critique_headline',
-           'headline', 'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+__all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', 'PIPELINE_PRESETS', 'PIPELINE_STEPS',
+           'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
+           'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy', 'evaluate_self_correction',
+           'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id', 'stage_comparisons',
+           'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset', 'evaluate_critic',
+           'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval', 'self_talk_eval',
+           'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures',
+           'self_talk_figure', 'critique_headline', 'improve_headline', 'headline', 'run_pipeline', 'write_log',
+           'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -69,6 +71,11 @@ class PipelineConfig(BaseModel):
     dpo: dict = dict(preset='cpu-smoke')
     critique: dict | None = None                      # MathCritique's steps (`CRITIQUE_DEFAULTS` fields); None: skipped
     critic: dict = dict(preset='cpu-smoke')           # the critic's SFT settings
+    self_improve: dict | None = None                  # critique-in-the-loop self-improvement (`SELF_IMPROVE_DEFAULTS` fields); None: skipped
+    improve: dict = dict(preset='cpu-smoke')          # each self-improvement iteration's SFT settings
+    self_talk: dict | None = None                     # self-talk (`SELF_TALK_DEFAULTS` fields); None: skipped
+    talk: dict = dict(preset='cpu-smoke')             # the self-talk actor's SFT settings
+    supercorrect: bool = True                         # SuperCorrect's HSFT, cross-DPO and self-correction; False: MathCritique alone
     accelerate_config: str | None = None
     seed: int = 0
 
@@ -90,23 +97,47 @@ CRITIQUE_DEFAULTS = dict(
     temperature=0.7,                     # the actor's samples at test time
 )
 
+SELF_IMPROVE_DEFAULTS = dict(
+    problems=400,                        # training problems (testbed: fresh ones, drawn after the run's; named sets: the first of them)
+    iterations=2,                        # iterations, each fine-tuning the base actor on all kept so far
+    n=4, temperature=0.7,                # samples per problem and iteration, both ways
+    critic='trained',                    # who critiques in the loop: 'trained' (the critic step's model) or 'teacher'
+    test_problems=150,                   # test problems, evenly spread (the critique→refine ones)
+    k=4,                                 # samples per test problem: pass@k, maj@k and the accuracy over samples
+    bucket_k=9,                          # the base actor's samples per test problem that set its difficulty bucket
+)
+
+SELF_TALK_DEFAULTS = dict(
+    test_problems=150,                   # test problems, evenly spread (the critique→refine ones)
+    max_tokens=512,                      # a trajectory is a solution, a critique and a correction
+)
+
 # %% ../nbs/60_pipeline.ipynb #c1a997c3
 _CPU_HSFT = dict(preset='cpu-smoke', max_steps=-1, epochs=1, lr=1e-3, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
-                 logging_steps=10, save_steps=100, max_length=1024)
+                 logging_steps=10, save_steps=100, max_length=1024, group_by_length=True)
 _CPU_DPO = dict(preset='cpu-smoke', max_steps=-1, epochs=2, lr=1e-5, scheduler='cosine', warmup_ratio=0.05, per_device_batch=16,
                 beta=0.1, logging_steps=5, save_steps=100, max_length=1024)
 
 _CPU_CRITIC = {**_CPU_HSFT, 'epochs': 2, 'logging_steps': 5}  # epochs by the validation process benchmark: F1 0.000, 0.368, 0.363 at 1, 2, 3
+_CPU_IMPROVE = {**_CPU_HSFT, 'lr': 2e-4, 'logging_steps': 5}  # lr on validation: 1e-3 made the actor worse than its base
+_CPU_TALK = {**_CPU_HSFT, 'logging_steps': 5}
+_TESTBED = dict(rehearsal=0.5, n_mine=400, process_bench=400, keys='gathered', hsft=_CPU_HSFT,
+                dpo={**_CPU_DPO, 'epochs': 1})  # keys and DPO epochs chosen on validation (data/ablation/testbed.json)
+_MATHCRITIQUE = dict(critique={}, critic=_CPU_CRITIC, self_improve={}, improve=_CPU_IMPROVE, self_talk={}, talk=_CPU_TALK)
 
 PIPELINE_PRESETS = {
-    'testbed': dict(name='testbed', rehearsal=0.5, n_mine=400, process_bench=400, keys='gathered', hsft=_CPU_HSFT,
-                    dpo={**_CPU_DPO, 'epochs': 1},  # keys and DPO epochs chosen on validation (data/ablation/testbed.json)
-                    critique={}, critic=_CPU_CRITIC),
+    'testbed': dict(name='testbed', **_TESTBED, **_MATHCRITIQUE),
+    'testbed-supercorrect': dict(name='testbed-supercorrect', **_TESTBED),
+    'testbed-mathcritique': dict(name='testbed-mathcritique', **_TESTBED, **_MATHCRITIQUE, supercorrect=False),
     'testbed-ci': dict(name='testbed-ci', rehearsal=0.5, n_sft=48, n_mine=16, n_test=24, samples=2, max_tokens=256,
                        hsft={**_CPU_HSFT, 'max_steps': 6, 'per_device_batch': 8, 'logging_steps': 1},
                        dpo={**_CPU_DPO, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1},
                        critique=dict(problems=12, n_rg1=1, rg2_temperatures=[1.0], test_problems=8, budgets=[3], rounds=1),
-                       critic={**_CPU_CRITIC, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1}),
+                       critic={**_CPU_CRITIC, 'max_steps': 4, 'per_device_batch': 4, 'logging_steps': 1},
+                       self_improve=dict(problems=8, iterations=2, n=2, test_problems=8, k=2, bucket_k=3),
+                       improve={**_CPU_IMPROVE, 'max_steps': 2, 'per_device_batch': 4, 'logging_steps': 1},
+                       self_talk=dict(test_problems=8, max_tokens=256),
+                       talk={**_CPU_TALK, 'max_steps': 2, 'per_device_batch': 4, 'logging_steps': 1}),
     'math-7b': dict(
         name='math-7b', problems='named', train=['math', 'gsm8k'], test=['math500', 'gsm8k'], n_sft=None, n_mine=None,
         n_test=None, samples=4, temperature=0.7, max_tokens=2048,
@@ -115,6 +146,16 @@ PIPELINE_PRESETS = {
         student='Qwen/Qwen2.5-Math-7B-Instruct', student_chat=dict(backend='vllm', dtype='bfloat16', batch_size=256, retry_empty=False),
         hsft=dict(preset='paper-8xa100'), dpo=dict(preset='paper-8xa100'),
         accelerate_config='configs/accelerate/zero3_8gpu.yaml'),
+    'math-critique-8b': dict(
+        name='math-critique-8b', problems='named', train=['math', 'gsm8k'], test=['math500', 'gsm8k'], n_sft=None, n_test=None,
+        supercorrect=False, temperature=0.7, max_tokens=2048,
+        teacher=dict(backend='openai', model='gpt-4o', api_key_env='OPENAI_API_KEY', concurrency=64), inspector=None,
+        student='meta-llama/Meta-Llama-3-8B', student_chat=dict(backend='vllm', dtype='bfloat16', batch_size=256, retry_empty=False),
+        hsft=dict(preset='mathcritique-8xa100'),
+        critique=dict(problems=None, test_problems=None, budgets=[4, 8, 16, 32], teacher_critic=False), critic=dict(preset='mathcritique-8xa100'),
+        self_improve=dict(problems=None, iterations=3, n=5, test_problems=None, k=32, bucket_k=32), improve=dict(preset='mathcritique-8xa100'),
+        self_talk=dict(test_problems=None, max_tokens=4096), talk=dict(preset='mathcritique-8xa100'),
+        accelerate_config='configs/accelerate/zero2_8gpu.yaml'),
 }
 
 # %% ../nbs/60_pipeline.ipynb #7a624848
@@ -163,12 +204,14 @@ PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writ
     'eval_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo.jsonl',)),
     'selfcorrect_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft-reviews.jsonl',)),
     'selfcorrect_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo-reviews.jsonl',)),
-    'process_bench_data': (('student_chat', 'samples', 'temperature', 'max_tokens', 'process_bench'), ('train_hsft',), ('process_bench',)),
+    'process_bench_data': (('student_chat', 'samples', 'temperature', 'max_tokens', 'process_bench', 'supercorrect'), ('train_hsft', 'train_sft'), ('process_bench',)),
     'process_bench': (_EVAL_SETTINGS, ('process_bench_data', 'train_dpo'), ()),
     'critique_data': (('student_chat', 'teacher', 'max_tokens', 'critique'), ('train_sft',), ('critique',)),
     'train_critic': (('student', 'critic', 'accelerate_config'), ('critique_data',), ('critic',)),
     'critic_bench': (_EVAL_SETTINGS, ('train_critic', 'process_bench_data'), ()),
     'critique_refine': (('student_chat', 'max_tokens', 'critique'), ('train_sft', 'train_critic'), ('eval/critique_refine.jsonl',)),
+    'self_improve': (('student_chat', 'max_tokens', 'critique', 'self_improve', 'improve', 'accelerate_config'), ('train_sft', 'train_critic'), ('self_improve',)),
+    'self_talk': (('student_chat', 'max_tokens', 'self_talk', 'talk', 'accelerate_config'), ('train_sft', 'critique_data'), ('self_talk',)),
 }
 
 # %% ../nbs/60_pipeline.ipynb #a9731a48
@@ -358,7 +401,8 @@ def stage_comparisons(run: Run) -> dict:
     return {f'{later}_vs_{earlier}': paired_by_id(v[earlier], v[later]) for later, earlier in COMPARISONS if later in v and earlier in v}
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
-TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo'), 'critic': ('sft', 'critic')}  # a stage: its method and settings
+TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo'), 'critic': ('sft', 'critic'),
+            'improve': ('sft', 'improve'), 'self_talk': ('sft', 'talk')}  # a stage: its method and settings
 
 def launch_command(run: Run, method: str, model: str, data, out: Path, settings: dict) -> list[str]:
     "`accelerate launch` of `training.train_cli` with the run's accelerate config."
@@ -373,12 +417,13 @@ def train_model(run: Run,  # the run
                 kind: str,  # the stage: a key of `TRAINING`
                 model: str,  # the starting weights
                 data,  # the folder of the stage's data (`sft/` or `pairs/`)
+                out: Path | None = None,  # where checkpoints and `final/` go (None: `<run>/<kind>`)
                ) -> dict:  # the summary `training.train` returns
-    "HSFT (`kind='hsft'`), plain SFT, cross-model DPO (`'cross_dpo'`) or the critic's SFT of `model` on `data`; the trainer's result."
+    "HSFT (`kind='hsft'`), plain SFT, cross-model DPO (`'cross_dpo'`), the critic's, a self-improvement iteration's or self-talk's SFT of `model` on `data`."
     from supercorrect_nb.training import train, train_config
     if kind not in TRAINING: raise ValueError(f'unknown training stage {kind!r}; known: {sorted(TRAINING)}')
     method, field = TRAINING[kind]
-    settings, out = dict(getattr(run.cfg, field)), run.dir / kind
+    settings, out = dict(getattr(run.cfg, field)), Path(out or run.dir / kind)
     if run.cfg.accelerate_config:
         cmd = launch_command(run, method, model, data, out, settings)
         print('$', shlex.join(cmd), flush=True)
@@ -502,6 +547,68 @@ def critique_refine_eval(run: Run,  # the run
     if c['teacher_critic']: out['teacher'] = _with_critic(probs, samples, greedy, a, run.chat(run.cfg.teacher, 'refine-teacher'), c, False, **kw)
     return out
 
+# %% ../nbs/60_pipeline.ipynb #00b2cbe1
+def _improve_cfg(run: Run) -> dict: return {**SELF_IMPROVE_DEFAULTS, **(run.cfg.self_improve or {})}
+
+def improve_problems(run: Run, train_set: list[Problem]) -> list[Problem]:
+    "Self-improvement's training problems: fresh testbed problems after the run's, or the first of a named training set."
+    n = _improve_cfg(run)['problems']
+    if run.cfg.problems != 'testbed': return _take(train_set, n)
+    from supercorrect_nb.testbed import generate
+    return generate(len(train_set) + n, 'train', seed=run.cfg.seed + 1, **run.cfg.testbed)[len(train_set):]
+
+# %% ../nbs/60_pipeline.ipynb #23e7a9b1
+def save_rows(rows: list[dict], folder) -> str:
+    "SFT rows as `folder/train.parquet`; the folder, relative to the working folder."
+    from datasets import Dataset
+    if not rows: raise ValueError(f'{folder}: no rows to train on')
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    Dataset.from_list(rows).to_parquet(str(Path(folder) / 'train.parquet'))
+    return _relative(Path(folder))
+
+# %% ../nbs/60_pipeline.ipynb #b10cd874
+def _figures_only(ev: dict) -> dict: return {k: v for k, v in ev.items() if k not in ('verdicts', 'rates')}
+
+def self_improve_eval(run: Run,  # the run
+                      train_set: list[Problem], test_set: list[Problem],  # the run's problems
+                      actor: str,  # the base actor's folder (the plain-SFT student)
+                      critic: str,  # the critic's folder
+                      progress: bool = True,
+                     ) -> dict:  # base, buckets (counts), iterations: [{t, vanilla, critique, diff, hard_diff_ci}]
+    "Vanilla self-improvement against critique-in-the-loop, on the testbed or a named set."
+    from collections import Counter
+    from supercorrect_nb.self_improve import self_improve
+    c, folder = _improve_cfg(run), run.dir / 'self_improve'
+    def train(rows, name): return train_model(run, 'improve', actor, save_rows(rows, folder / name / 'data'), out=folder / name)['path']
+    by_teacher = c['critic'] == 'teacher'
+    si = self_improve(improve_problems(run, train_set), _spread(test_set, c['test_problems']), actor, train, lambda m: run.chat(m, 'improve'),
+                      run.chat(run.cfg.teacher if by_teacher else critic, 'improve-critic'), folder, iterations=c['iterations'], n=c['n'],
+                      k=c['k'], bucket_k=c['bucket_k'], temperature=c['temperature'], mode=_critique_cfg(run)['mode'],
+                      brief=not by_teacher and _critique_cfg(run)['brief'], max_tokens=run.cfg.max_tokens, progress=progress)
+    its = [{**it, **{w: {**it[w], 'eval': _figures_only(it[w]['eval'])} for w in ('vanilla', 'critique')}} for it in si['iterations']]
+    return dict(critic='teacher' if by_teacher else 'trained', base=_figures_only(si['base']), iterations=its,
+                train_buckets=dict(Counter(si['train_buckets'])), test_buckets=dict(Counter(si['test_buckets'])))
+
+# %% ../nbs/60_pipeline.ipynb #277849a5
+def self_talk_eval(run: Run,  # the run
+                   train_set: list[Problem], test_set: list[Problem],  # the run's problems
+                   actor: str,  # the actor's folder (the plain-SFT student)
+                   critique_path,  # the critique data's folder (`critique_dataset`)
+                   progress: bool = True,
+                  ) -> dict:  # rows, model, `self_talk.self_talk_scores` figures, and vs_actor (paired: self-talk's final answer minus the actor's)
+    "Self-talk: trained from the critique data, scored beside the actor it started from."
+    from supercorrect_nb.critique_data import load_samples
+    from supercorrect_nb.prompts import steps_messages
+    from supercorrect_nb.self_talk import self_talk_scores, talk_rows
+    c, folder = {**SELF_TALK_DEFAULTS, **(run.cfg.self_talk or {})}, run.dir / 'self_talk'
+    rows = talk_rows(load_samples(critique_path), train_set)
+    model = train_model(run, 'self_talk', actor, save_rows(rows, folder / 'data'), out=folder)['path']
+    probs = _spread(test_set, c['test_problems'])
+    sc = self_talk_scores(probs, run.chat(model, 'self-talk'), max_tokens=c['max_tokens'], progress=progress)
+    base = solve(probs, run.chat(actor, 'self-talk-actor'), prompt=steps_messages, max_tokens=run.cfg.max_tokens, progress=progress)
+    return dict(rows=len(rows), model=model, **{k: v for k, v in sc.items() if k != 'verdicts'},
+                vs_actor=paired([bool(s.correct) for s in base], sc['verdicts']))
+
 # %% ../nbs/60_pipeline.ipynb #bcb7f517
 STAGES = (('pretrained', 'pretrained'), ('sft', 'after plain SFT'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
 _PCT_AXIS = dict(range=[0, 1], tickformat='.0%')
@@ -564,6 +671,10 @@ def figures(m: dict) -> dict:
         from supercorrect_nb.refine import budget_figure
         figs['critique_refine'] = budget_figure(c['budgets'], c.get('sequential'), 'Critique→refine with the trained critic, at equal budget')
         if t := c.get('teacher'): figs['critique_refine_teacher'] = budget_figure(t['budgets'], t.get('sequential'), 'The same with the teacher as the critic')
+    if si := m.get('self_improve'):
+        from supercorrect_nb.self_improve import improve_figure
+        figs['self_improve'] = improve_figure(si)
+    if st := m.get('self_talk'): figs['self_talk'] = self_talk_figure(st, m.get('critique'))
     curves = [(k, m[k]) for k in _CURVE_TITLES if m.get(k, {}).get('losses')]
     if curves: figs['training'] = training_figure(curves)
     return figs
@@ -575,6 +686,17 @@ def save_figures(run: Run, figs: dict) -> Path:
     p = run.dir / 'figures.html'
     p.write_text(f'<html><head><meta charset="utf-8"><title>{run.cfg.name}</title></head><body>{"".join(parts)}</body></html>')
     return p
+
+# %% ../nbs/60_pipeline.ipynb #4f087233
+def self_talk_figure(st: dict,  # `self_talk_eval`
+                     c: dict | None = None):  # the run's `critique` metrics
+    "Acc@t1, Acc@t2 and the transitions: self-talk in one pass, and critique→refine with a separate critic."
+    rows = [('self-talk, one pass (greedy)', st)]
+    if c and c.get('refinement'): rows.append(('critique→refine, trained critic', c['refinement']))
+    if c and (t := c.get('teacher', {}).get('refinement')): rows.append(('critique→refine, teacher as critic', t))
+    fig = self_correction_figure(rows)
+    fig.update_layout(title='Self-talk against critique→refine with a separate critic')
+    return fig
 
 # %% ../nbs/60_pipeline.ipynb #43e63b64
 def _pct(x) -> str: return '-' if x is None else f'{x:.1%}'
@@ -594,6 +716,24 @@ def critique_headline(c: dict | None) -> list[str]:
                        f"{_pct(t['actor_maj'])}, {t['diff']:+.1%}{interval(t['diff_ci'], True)} (n={t['n']}, {t['generations']:.1f} spent)")
     return out
 
+# %% ../nbs/60_pipeline.ipynb #e05b91e1
+def improve_headline(si: dict | None, st: dict | None) -> list[str]:
+    "The headline's lines for critique-in-the-loop self-improvement and self-talk."
+    out = []
+    if si and si.get('iterations'):
+        it = si['iterations'][-1]
+        h, cov = it['diff']['hard'], {w: it[w]['coverage_so_far']['hard'] for w in ('vanilla', 'critique')}
+        out.append(f"  self-improvement, iteration {it['t']}, hard test problems (n={h['n']}), accuracy over samples: vanilla "
+                   f"{_pct(it['vanilla']['eval']['by_bucket']['hard']['sample_acc'])}, critique-in-the-loop ({si['critic']} critic) "
+                   f"{_pct(it['critique']['eval']['by_bucket']['hard']['sample_acc'])}, {h['sample_diff']:+.1%}{interval(h['sample_diff_ci'], True)}")
+        out.append(f"  hard training problems with a kept solution: vanilla {cov['vanilla']['covered']}/{cov['vanilla']['problems']}, "
+                   f"critique-in-the-loop {cov['critique']['covered']}/{cov['critique']['problems']}")
+    if st:
+        v = st['vs_actor']
+        out.append(f"  self-talk: {_pct(st['acc_t2'])} (Acc@t1 {_pct(st['acc_t1'])}, Δ {st['delta']:+.1%}{interval(st['delta_ci'], True)}), "
+                   f"against the actor's {_pct(v['acc_a'])}: {v['diff']:+.1%}{interval(v['diff_ci'], True)} (n={v['n']})")
+    return out
+
 # %% ../nbs/60_pipeline.ipynb #109a70d4
 def headline(m: dict) -> str:
     "The run's headline numbers, with their sample sizes."
@@ -610,6 +750,7 @@ def headline(m: dict) -> str:
     if pb := m.get('process_benchmark', {}).get('reviewers'):
         lines.append(f"  process benchmark F1 (n={next(iter(pb.values()))['n']}): " + ', '.join(f"{k} {v['f1']:.3f}" for k, v in pb.items()))
     lines += critique_headline(m.get('critique'))
+    lines += improve_headline(m.get('self_improve'), m.get('self_talk'))
     if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
     if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:
@@ -677,7 +818,7 @@ def stderr_to(path: Path):
 STEP_SECONDS = dict(eval_pretrained=15, sft_data=6, train_hsft=155, eval_hsft=20, train_sft=150, eval_sft=15, pairs_data=90, train_dpo=42,
                     eval_dpo=20, selfcorrect_hsft=14, selfcorrect_dpo=17,
                     process_bench_data=88, process_bench=14,
-                    critique_data=70, train_critic=145, critic_bench=21, critique_refine=113)  # the testbed preset on 2 CPU cores (issue 13)
+                    critique_data=70, train_critic=145, critic_bench=21, critique_refine=113, self_improve=300, self_talk=80)  # the testbed preset on 2 CPU cores (issue 13)
 
 def step_weights(run_dir: Path) -> dict:
     "Each step's expected share of a run: its time in `run_dir` before (any fingerprint), else `STEP_SECONDS`."

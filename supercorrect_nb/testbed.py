@@ -21,7 +21,7 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
 __all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text',
            'parse_question', 'step_text', 'key_note', 'reference_solution', 'random_program', 'split_of', 'generate',
            'check_truth', 'apply_op', 'Verdict', 'judge_steps', 'planted_step', 'exact_review', 'exact_critique',
-           'exact_teacher']
+           'exact_teacher', 'scripted_actor']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -438,3 +438,31 @@ def exact_teacher(messages: list[dict],  # a prompt built by `prompts`
     elif system == PLANT_SYSTEM: out = _plant_reply(prog, user)
     else: raise ValueError('the exact teacher does not know this prompt')
     return [out] * n
+
+# %% ../nbs/50_testbed.ipynb #13c3b923
+def _claimed(prog: Program, prefix: list[str]) -> dict[str, int]:
+    "The values of the program, with those a solution's steps so far claim."
+    known = prog.values()
+    for t in prefix: known[t.split(' has ')[0]] = int(re.search(r'= (-?\d+)', t)[1])
+    return known
+
+def scripted_actor(slips=lambda q, i, s, prefix: False,  # whether sample `i` slips: (question, i, settings, prefix steps) -> bool
+                   at: str = 'first',  # which own step slips: 'first' or 'last'
+                  ):
+    "A testbed actor for `chat.FunctionBackend`: right steps from the values so far, slipping by one where `slips` says."
+    def reply(messages, n, s):
+        q, done = messages[1]['content'], messages[-1]['content'] if messages[-1]['role'] == 'assistant' else ''
+        prog = parse_question(_question_in(q))
+        prefix = [x.text for x in parse_solution(done).steps] if '<Step' in done else []
+        todo, outs = [f for f in prog.needed() if f.op != 'has'][len(prefix):], []
+        for i in range(n):
+            known, steps, slip = _claimed(prog, prefix), [], slips(q, i, s, prefix)
+            for j, f in enumerate(todo):
+                known[f.name] = v = f.value(known)
+                st = step_text(f, known, prog.obj)
+                if slip and j == (0 if at == 'first' else len(todo) - 1): st, known[f.name] = st.replace(f'= {v} ', f'= {v + 1} '), v + 1
+                steps.append(st)
+            body = '\n'.join(f'<Step{k}>\n{t}\n</Step{k}>' for k, t in enumerate(steps, len(prefix) + 1))
+            outs.append(('\n' if done else '') + body + f'\n<Answer>\\boxed{{{known[prog.target]}}}</Answer>')
+        return outs
+    return reply

@@ -11,7 +11,7 @@ from supercorrect_nb.student import STUDENT_DIR
 
 STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'train_sft', 'eval_sft', 'pairs_data', 'train_dpo', 'eval_dpo',
          'selfcorrect_hsft', 'selfcorrect_dpo', 'process_bench_data', 'process_bench',
-         'critique_data', 'train_critic', 'critic_bench', 'critique_refine']  # in the order they run
+         'critique_data', 'train_critic', 'critic_bench', 'critique_refine', 'self_improve', 'self_talk']  # in the order they run
 
 
 @pytest.mark.timeout(1500)
@@ -47,6 +47,17 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     assert [b['k'] for b in c['budgets']] == cfg.critique['budgets'] and all(b['diff_ci'][0] <= b['diff'] <= b['diff_ci'][1] for b in c['budgets'])
     assert (d / 'critique' / 'samples.jsonl').exists() and (d / 'critic' / 'final' / 'model.safetensors').exists()
     assert 'critique→refine with the critic, 3 generations' in headline(m) and c['teacher']['budgets'][0]['k'] == 3
+    si = m['self_improve']  # critique-in-the-loop against vanilla: two iterations, both ways evaluated and compared per bucket
+    assert len(si['iterations']) == 2 and all({'vanilla', 'critique', 'diff', 'hard_diff_ci'} <= set(it) for it in si['iterations'])
+    for it in si['iterations']:
+        assert it['vanilla']['samples'] == it['critique']['samples'] == cfg.self_improve['problems'] * cfg.self_improve['n']
+        assert it['critique']['generations'] >= it['vanilla']['generations'] and it['diff']['all']['n'] == cfg.self_improve['test_problems']
+        for w in ('vanilla', 'critique'): assert (d / 'self_improve' / f"{w}-{it['t']}" / 'final' / 'model.safetensors').exists()
+    first = si['iterations'][0]  # the same samples both ways: critique-in-the-loop keeps all vanilla keeps, and its repairs
+    assert first['critique']['coverage']['hard']['covered'] >= first['vanilla']['coverage']['hard']['covered']
+    st = m['self_talk']  # self-talk: trained on the kept critique samples, scored paired with the actor
+    assert st['rows'] >= 1 and 0 <= st['acc'] <= 1 and st['vs_actor']['n'] == cfg.self_talk['test_problems']
+    assert 'self-talk' in headline(m) and 'hard training problems' in headline(m)
     nb = nbformat.read(d / 'pipeline.ipynb', as_version=4)
     assert any('parameters' in c.metadata.get('tags', []) for c in nb.cells)
     assert 'Acc@t1' in headline(m) and 'pairs mined' in headline(m)
@@ -78,4 +89,4 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     console = capfd.readouterr().err
     assert 'train_dpo         dpo changed' in console and 'eval_hsft         done before' in console
     lines = [l.split('\r')[-1] for l in console.split('\n') if l.strip()]
-    assert len(lines) < 24 and 'warning' not in console.lower() and 'it/s]' not in console, lines
+    assert len(lines) < 30 and 'warning' not in console.lower() and 'it/s]' not in console, lines
