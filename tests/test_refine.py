@@ -1,46 +1,26 @@
 """Critique and refine at test time: budgets are counted right, an exact critic never breaks a right
 answer, and the equal-budget tables pair the same problems."""
 import random
-import re
 
 import pytest
 
 from supercorrect_nb.chat import Chat, FunctionBackend
 from supercorrect_nb.critic import critiques, discrimination
 from supercorrect_nb.prompts import steps_messages
-from supercorrect_nb.refine import Refined, budget_table, critique_refine, refinement_stats, sequential_table
+from supercorrect_nb.refine import budget_table, critique_refine, refinement_stats, sequential_table
 from supercorrect_nb.solving import solve
-from supercorrect_nb.steps import Step, _render_step, parse_solution
-from supercorrect_nb.testbed import exact_teacher, generate, parse_question, step_text
+from supercorrect_nb.testbed import exact_teacher, generate, scripted_actor
 
 
-def actor_fn(messages, n, s):
-    "Slips by one in a drawn step of a fresh answer (half the time), goes on rightly from any prefix."
-    q = messages[1]['content']
-    prog = parse_question(q)
-    done = messages[-1]['content'] if messages[-1]['role'] == 'assistant' else ''
-    have = [x.text for x in parse_solution(done).steps] if '<Step' in done else []
-    known = prog.values()
-    for t in have: known[t.split(' has ')[0]] = int(re.search(r'= (-?\d+)', t)[1])
-    out = []
-    for i in range(n):
-        rng = random.Random(f'{q}|{s.seed}|{i}|{s.temperature}|{len(have)}')
-        todo = [f for f in prog.needed() if f.op != 'has'][len(have):]
-        slip = rng.randrange(2 * len(todo)) if not have and todo else -1
-        kn, rest = dict(known), []
-        for j, f in enumerate(todo):
-            kn[f.name] = v = f.value(kn)
-            st = step_text(f, kn, prog.obj)
-            if j == slip and j == len(todo) - 1: st, kn[f.name] = st.replace(f'= {v} ', f'= {v + 1} '), v + 1
-            rest.append(st)
-        out.append(''.join(_render_step(j, Step(t)) + '\n' for j, t in enumerate(rest, len(have) + 1)) + f'<Answer>\\boxed{{{kn[prog.target]}}}</Answer>')
-    return out
+def slips(q, i, s, prefix):
+    "A fresh answer slips by one in its last step a quarter of the time; any prefix is gone on from rightly."
+    return not prefix and random.Random(f'{q}|{s.seed}|{i}|{s.temperature}').random() < 0.25
 
 
 @pytest.fixture(scope='module')
 def setup():
     probs = generate(40, 'validation', seed=8, min_steps=2, max_steps=5)
-    return probs, Chat(backend=FunctionBackend(actor_fn, 'actor')), Chat(backend=FunctionBackend(exact_teacher, 'exact'))
+    return probs, Chat(backend=FunctionBackend(scripted_actor(slips, at='last'), 'actor')), Chat(backend=FunctionBackend(exact_teacher, 'exact'))
 
 
 def test_exact_critic_fixes_without_breaking(setup):
