@@ -150,7 +150,7 @@ def self_improve(problems: list[Problem],  # training problems
                 model = train(improve_rows(problems, new, prompt), f'{w}-{t}')
                 write_jsonl(new, folder / f'{w}-{t}.kept.jsonl')
                 res = _summary(h, problems, pb, model, sampled_eval(test, chat(model), tb, k=k, temperature=temperature, **kw))
-                res['coverage_so_far'] = coverage(problems, pb, new)
+                res['coverage_so_far'], res['rows'] = coverage(problems, pb, new), len(new)
                 (folder / f'{w}-{t}.json').write_text(json.dumps(res, default=str))
                 done = res, new
             row[w], kept[w], actors[w] = done[0], done[1], done[0]['model']
@@ -180,13 +180,14 @@ def improve_figure(si: dict,  # `self_improve`'s result
 # %% ../nbs/33_self_improve.ipynb #299c7d57
 def improve_table(si: dict) -> str:
     "A markdown table of the loop: per iteration and way, what was kept and how the actor does."
-    lines = ['| iteration | way | generations | kept | hard problems covered | greedy | over samples | hard, over samples |', '|---|---|---|---|---|---|---|---|']
+    lines = ['| iteration | way | generations | kept | trained on | hard problems covered | greedy | over samples | hard, over samples |',
+             '|---|---|---|---|---|---|---|---|---|']
     b = si['base']
-    lines.append(f"| 0 | base | | | | {b['greedy']['acc']:.1%} | {b['sample_acc']:.1%} | {b['by_bucket']['hard']['sample_acc']:.1%} |")
+    lines.append(f"| 0 | base | | | | | {b['greedy']['acc']:.1%} | {b['sample_acc']:.1%} | {b['by_bucket']['hard']['sample_acc']:.1%} |")
     for it in si['iterations']:
         for w in WAYS:
             r, e = it[w], it[w]['eval']
             cov = r['coverage_so_far']['hard']
-            lines.append(f"| {it['t']} | {w} | {r['generations']} | {r['kept']} | {cov['covered']} of {cov['problems']} | "
+            lines.append(f"| {it['t']} | {w} | {r['generations']} | {r['kept']} | {r.get('rows', '')} | {cov['covered']} of {cov['problems']} | "
                          f"{e['greedy']['acc']:.1%} | {e['sample_acc']:.1%} | {e['by_bucket']['hard']['sample_acc']:.1%} |")
     return '\n'.join(lines)

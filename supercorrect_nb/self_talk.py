@@ -5,8 +5,6 @@
 # %% ../nbs/34_self_talk.ipynb #8edae54a
 from __future__ import annotations
 
-import re
-
 from .chat import Chat
 from .critique_data import CritiqueSample
 from .evaluation import self_correction_stats
@@ -14,43 +12,50 @@ from .grading import equiv_batch
 from .prompts import steps_messages
 from .records import Problem, Solution
 from .solving import read_solution
-from .steps import Step, _render_step
+from .steps import ParsedTrace, Step, StepReview, _render_step, parse_trace, render_trace
 
 # %% auto #0
-__all__ = ['TALK_OPEN', 'TALK_CLOSE', 'talk_text', 'read_talk', 'talk_rows', 'self_talk_scores']
+__all__ = ['talk_review', 'talk_text', 'read_talk', 'talk_rows', 'self_talk_scores']
 
 # %% ../nbs/34_self_talk.ipynb #11ea22c5
-TALK_OPEN, TALK_CLOSE = '<Critique>', '</Critique>'
+def talk_review(sample: CritiqueSample) -> str | None:
+    "The self-review of a kept critique sample, as a correction trace."
+    if not sample.kept: return None
+    c, path = sample.critique, sample.path
+    if (k := c.first_wrong_step) is None:
+        return render_trace(ParsedTrace([StepReview(True, 'Correct.')] * len(path.steps), answer=f'\\boxed{{{path.answer}}}'))
+    why = c.step_explanations[k - 1] if len(c.step_explanations) >= k else 'This step is wrong.'
+    reviews = [StepReview(True, 'Correct.')] * (k - 1) + [StepReview(False, f'Incorrect: {why}', why, c.hint)]
+    rest = [Step(t) for t in sample.refinement.steps[k:]]
+    return render_trace(ParsedTrace(reviews, rest, f'\\boxed{{{sample.refinement.answer}}}'))
 
 def talk_text(sample: CritiqueSample) -> str | None:
-    "The self-talk trajectory of a kept critique sample: the path, its critique, and the corrected rest when it was wrong."
-    if not sample.kept: return None
-    head = f'{sample.path.text.rstrip()}\n{TALK_OPEN}\n{sample.critique.text.strip()}\n{TALK_CLOSE}'
-    k = sample.critique.first_wrong_step
-    if k is None: return head
-    rest = sample.refinement.steps[k - 1:]
-    body = '\n'.join(_render_step(i, Step(t)) for i, t in enumerate(rest, k))
-    return f'{head}\n{body}\n<Answer>\\boxed{{{sample.refinement.answer}}}</Answer>'
+    "The self-talk trajectory of a kept critique sample: the path, then its review and corrected rest."
+    return None if (r := talk_review(sample)) is None else f'{sample.path.text.rstrip()}\n{r}'
 
 # %% ../nbs/34_self_talk.ipynb #945611be
 def read_talk(problem: Problem, text: str | None, producer: str = '') -> tuple[Solution, Solution, bool]:
     "The first attempt, the final solution, and whether the reply corrected itself."
-    head, _, tail = (text or '').partition(TALK_OPEN)
-    first = read_solution(problem, head if text is not None else None, producer)
-    _, closed, after = tail.partition(TALK_CLOSE)
-    fix = read_solution(problem, after, producer) if closed and '<Step' in after else None
-    if fix is None or not fix.steps: return first, first, False
-    k = int(m[1]) if (m := re.search(r'<Step(\d+)>', after)) else 1
-    steps = first.steps[:k - 1] + fix.steps
-    final = read_solution(problem, ''.join(_render_step(i, Step(t)) + '\n' for i, t in enumerate(steps, 1)) + f'<Answer>\\boxed{{{fix.answer}}}</Answer>', producer)
-    return first, final, True
+    head, end, tail = (text or '').partition('</Answer>')
+    first = read_solution(problem, head + end if text is not None else None, producer)
+    trace = parse_trace(tail) if '<Step' in tail else None
+    k = next((i for i, r in enumerate(trace.reviews, 1) if r.correct is False), None) if trace is not None and trace.ok else None
+    if k is None or not trace.reviews[k - 1].correction: return first, first, False
+    steps = first.steps[:k - 1] + [trace.reviews[k - 1].correction] + [s.text for s in trace.continuation]
+    body = ''.join(_render_step(i, Step(t)) + '\n' for i, t in enumerate(steps, 1))
+    return first, read_solution(problem, body + f'<Answer>{trace.answer or ""}</Answer>', producer), True
 
 # %% ../nbs/34_self_talk.ipynb #945b18ce
-def talk_rows(samples: list[CritiqueSample], problems: list[Problem], prompt=steps_messages) -> list[dict]:
-    "TRL prompt/completion rows of the kept samples' trajectories."
-    by_id = {p.id: p for p in problems}
-    return [dict(prompt=prompt(by_id[s.path.problem_id]), completion=[{'role': 'assistant', 'content': t}], problem_id=s.path.problem_id)
-            for s in samples if (t := talk_text(s)) is not None]
+def talk_rows(samples: list[CritiqueSample], problems: list[Problem],
+              render,  # messages -> the text the model sees before its reply (the chat template with the generation prompt)
+              prompt=steps_messages) -> list[dict]:
+    "TRL prompt/completion text rows of the kept samples: a wrong first attempt in the prompt, the rest the completion."
+    by_id, out = {p.id: p for p in problems}, []
+    for s in samples:
+        if (t := talk_text(s)) is None: continue
+        first = s.path.text.rstrip() if s.critique.first_wrong_step else ''
+        out.append(dict(prompt=render(prompt(by_id[s.path.problem_id])) + first, completion=t[len(first):], problem_id=s.path.problem_id))
+    return out
 
 # %% ../nbs/34_self_talk.ipynb #00467afb
 def self_talk_scores(problems: list[Problem], chat: Chat, prompt=steps_messages, max_tokens: int = 512, progress: bool = True) -> dict:
@@ -65,4 +70,4 @@ def self_talk_scores(problems: list[Problem], chat: Chat, prompt=steps_messages,
     return {**out, 'acc': out['acc_t2'], 'corrected': sum(fixed) / max(len(fixed), 1),
             'corrected_when_wrong': sum(f and not a for f, a in zip(fixed, t1)) / max(sum(not a for a in t1), 1),
             'corrected_when_right': sum(f and bool(a) for f, a in zip(fixed, t1)) / max(sum(map(bool, t1)), 1),
-            'critiqued': sum(TALK_OPEN in (r.texts[0] if r.texts else '') for r in res) / max(len(res), 1), 'verdicts': [bool(x) for x in t2]}
+            'reviewed': sum('<Evaluate>' in (r.texts[0] if r.texts else '') for r in res) / max(len(res), 1), 'verdicts': [bool(x) for x in t2]}

@@ -94,7 +94,6 @@ class SFTTrainConfig(TrainConfig):
     grad_accum: int = 16
     packing: bool = False                        # pack short rows into full sequences (padding-free on GPU)
     completion_only_loss: bool = True            # False: loss on the prompt too (pretraining from scratch)
-    group_by_length: bool = False                # batch rows of like length (less padding: a quarter fewer tokens on the testbed)
 
 # %% ../nbs/08_training.ipynb #220696d1
 @patch
@@ -103,8 +102,7 @@ def trl_args(self: SFTTrainConfig):
     from trl import SFTConfig
     attn = machine_defaults(self)[1]
     return SFTConfig(**self.trl_kwargs(), completion_only_loss=self.completion_only_loss, packing=self.packing,
-                     padding_free=self.packing and attn == 'flash_attention_2',
-                     train_sampling_strategy='group_by_length' if self.group_by_length else 'random')
+                     padding_free=self.packing and attn == 'flash_attention_2')
 
 # %% ../nbs/08_training.ipynb #fcd43b23
 class DPOTrainConfig(TrainConfig):

@@ -90,3 +90,16 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd
     assert 'train_dpo         dpo changed' in console and 'eval_hsft         done before' in console
     lines = [l.split('\r')[-1] for l in console.split('\n') if l.strip()]
     assert len(lines) < 30 and 'warning' not in console.lower() and 'it/s]' not in console, lines
+
+
+@pytest.mark.timeout(900)
+def test_mathcritique_runs_alone(tmp_path):
+    "MathCritique without SuperCorrect: no HSFT, DPO or self-correction; the process benchmark from the plain-SFT student."
+    if not (STUDENT_DIR / 'config.json').exists(): pytest.skip('no shipped student')
+    m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False, supercorrect=False, self_improve=None, self_talk=None)
+    d = tmp_path / 'testbed-ci'
+    ran = sorted(p.stem for p in (d / 'steps').glob('*.json'))
+    assert ran == sorted(['eval_pretrained', 'sft_data', 'train_sft', 'eval_sft', 'process_bench_data', 'process_bench',
+                          'critique_data', 'train_critic', 'critic_bench', 'critique_refine'])
+    assert not (d / 'hsft').exists() and set(m['process_benchmark']['reviewers']) == {'exact'}
+    assert m['critique']['critic_bench']['n'] == m['process_benchmark']['reviewers']['exact']['n'] and 'self-talk' not in headline(m)
