@@ -97,6 +97,7 @@ CRITIQUE_DEFAULTS = dict(
     temperature=0.7,                     # the actor's samples at test time
 )
 
+# %% ../nbs/60_pipeline.ipynb #aaa6de7c
 SELF_IMPROVE_DEFAULTS = dict(
     problems=400,                        # training problems (testbed: fresh ones, drawn after the run's; named sets: the first of them)
     iterations=2,                        # iterations, each fine-tuning the base actor on all kept so far
@@ -128,6 +129,7 @@ _TESTBED = dict(rehearsal=0.5, n_sft=1000, n_mine=200, n_test=300, process_bench
 _MATHCRITIQUE = dict(critique=dict(problems=150, budgets=[3, 6], rounds=1), critic=_CPU_CRITIC,
                      self_improve=dict(problems=100, bucket_k=6, critic='teacher'), improve=_CPU_IMPROVE, self_talk={}, talk=_CPU_TALK)
 
+# %% ../nbs/60_pipeline.ipynb #92ecf53f
 PIPELINE_PRESETS = {
     'testbed': dict(name='testbed', **_TESTBED, **_MATHCRITIQUE),
     'testbed-supercorrect': dict(name='testbed-supercorrect', **_TESTBED),
