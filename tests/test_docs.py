@@ -11,9 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp('site')
-    subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), str(out)], check=True, cwd=ROOT)
-    return out
+    here = tmp_path_factory.mktemp('here')  # a relative site folder is read against the folder it is run from
+    subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), 'site'], check=True, cwd=here)
+    assert not (ROOT / '_build' / 'site').exists()
+    return here / 'site'
 
 
 def test_every_notebook_is_a_page(site):

@@ -70,4 +70,4 @@ def build(site_dir=ROOT / '_docs'):
 
 
 if __name__ == '__main__':
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / '_docs')
+    build(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / '_docs')  # relative to where it is run, not to _build/mkdocs.yml
