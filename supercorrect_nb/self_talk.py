@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 from .chat import Chat
-from .critique_data import CritiqueSample
+from .critique_data import CritiqueSample, reply_prefix
 from .evaluation import self_correction_stats
 from .grading import equiv_batch
 from .prompts import steps_messages
 from .records import Problem, Solution
 from .solving import read_solution
-from .steps import ParsedTrace, Step, StepReview, _render_step, parse_trace, render_trace
+from .steps import ParsedTrace, Step, StepReview, parse_trace, render_trace
 
 # %% auto #0
 __all__ = ['talk_review', 'talk_text', 'read_talk', 'talk_rows', 'self_talk_scores']
@@ -42,8 +42,7 @@ def read_talk(problem: Problem, text: str | None, producer: str = '') -> tuple[S
     k = next((i for i, r in enumerate(trace.reviews, 1) if r.correct is False), None) if trace is not None and trace.ok else None
     if k is None or not trace.reviews[k - 1].correction: return first, first, False
     steps = first.steps[:k - 1] + [trace.reviews[k - 1].correction] + [s.text for s in trace.continuation]
-    body = ''.join(_render_step(i, Step(t)) + '\n' for i, t in enumerate(steps, 1))
-    return first, read_solution(problem, body + f'<Answer>{trace.answer or ""}</Answer>', producer), True
+    return first, read_solution(problem, reply_prefix(steps) + f'<Answer>{trace.answer or ""}</Answer>', producer), True
 
 # %% ../nbs/34_self_talk.ipynb #945b18ce
 def talk_rows(samples: list[CritiqueSample], problems: list[Problem],
