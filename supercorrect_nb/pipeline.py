@@ -31,14 +31,14 @@ from .solving import solve
 
 # %% auto #0
 __all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', 'PIPELINE_PRESETS', 'PIPELINE_STEPS',
-           'COMPARISONS', 'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
+           'COMPARISONS', 'TRAINING', 'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
            'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy', 'evaluate_self_correction',
            'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id', 'stage_comparisons',
            'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset', 'evaluate_critic',
            'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval', 'self_talk_eval',
            'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures',
-           'self_talk_figure', 'critique_headline', 'improve_headline', 'headline', 'run_pipeline', 'write_log',
-           'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+           'figure_html', 'write_report', 'self_talk_figure', 'critique_headline', 'improve_headline', 'headline',
+           'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -694,6 +694,31 @@ def save_figures(run: Run, figs: dict) -> Path:
     p.write_text(f'<html><head><meta charset="utf-8"><title>{run.cfg.name}</title></head><body>{"".join(parts)}</body></html>')
     return p
 
+# %% ../nbs/60_pipeline.ipynb #9c3b7757
+PLOTLY_MIME = 'application/vnd.plotly.v1+json'
+
+def figure_html(nb,  # a notebook (`nbformat` node), changed in place
+                include_plotlyjs: bool = True,  # inline plotly.js at the first figure (False: the page loads it)
+               ):
+    "Give every plotly figure among `nb`'s outputs an HTML rendering; returns `nb`."
+    import plotly.io as pio
+    figs = [o for c in nb.cells for o in c.get('outputs', []) if PLOTLY_MIME in o.get('data', {})]
+    for i, o in enumerate(figs):
+        fig = pio.from_json(json.dumps(o['data'][PLOTLY_MIME]))
+        o['data']['text/html'] = fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
+                                             div_id=f'figure-{i + 1}', config={'displaylogo': False})
+    return nb
+
+# %% ../nbs/60_pipeline.ipynb #936069c2
+def write_report(notebook: Path) -> Path:
+    "The executed `notebook` as one HTML page next to it, figures drawn (plotly.js inlined once)."
+    import nbformat
+    from nbconvert import HTMLExporter
+    body, _ = HTMLExporter().from_notebook_node(figure_html(nbformat.read(notebook, as_version=4)))
+    out = Path(notebook).with_suffix('.html')
+    out.write_text(body, encoding='utf-8')
+    return out
+
 # %% ../nbs/60_pipeline.ipynb #4f087233
 def self_talk_figure(st: dict,  # `self_talk_eval`
                      c: dict | None = None):  # the run's `critique` metrics
@@ -787,7 +812,7 @@ def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
         finally:
             if follower: follower.stop()
             if out.exists(): write_log(out, cfg.dir / 'log.txt', errors)
-    subprocess.run([sys.executable, '-m', 'nbconvert', '--to', 'html', str(out)], check=True, capture_output=True)
+    write_report(out)
     return json.loads((cfg.dir / 'metrics.json').read_text())
 
 # %% ../nbs/60_pipeline.ipynb #0e66796c
