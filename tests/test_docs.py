@@ -37,3 +37,78 @@ def test_every_export_is_in_the_reference(site):
         html = (site / 'reference' / mod / 'index.html').read_text()
         missing = [n for n in names if f'id="{mod}.{n}"' not in html]
         assert not missing, f'{mod}: {missing}'
+
+
+def _tool(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, ROOT / 'tools' / f'{name}.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_pages_load_nothing_from_other_hosts(site):
+    import re
+    for page in site.rglob('*.html'):
+        html = page.read_text()
+        outside = re.findall(r'(?:<script[^>]*\ssrc|<link[^>]*\shref)="(https?://[^"]+)"|import\(\s*"(https?://[^"]+)"', html)
+        assert not outside and 'cdnjs' not in html, f'{page.relative_to(site)}: {outside}'
+    assert (site / 'js' / 'plotly.min.js').exists() and 'js/plotly.min.js' in (site / '90_pipeline' / 'index.html').read_text()
+
+
+def test_headings_contents_and_edit_links(site):
+    import re
+    chat = (site / '06_chat' / 'index.html').read_text()
+    ids = re.findall(r'<h[1-6] id="([^"]*)"', chat)
+    assert len(ids) == len(set(ids)) and 'chat-2' in ids  # "# Chat" and "## `Chat`": two headings, two ids
+    assert 'href="#chat-2" class="nav-link"><code>Chat</code>' in chat  # its sidebar entry is named, and leads to it
+    assert 'id="h-1-the-student"' in (site / '90_pipeline' / 'index.html').read_text()  # an id that is also a CSS selector
+    assert 'href="https://github.com/supercorrect-nb/supercorrect_nb/edit/main/nbs/06_chat.ipynb"' in chat
+    ref = (site / 'reference' / 'supercorrect_nb.chat' / 'index.html').read_text()
+    assert '/edit/main/nbs/06_chat.ipynb"' in ref  # a reference page is edited in the notebook its module comes from
+
+
+def test_tests_and_imports_fold_and_prompts_go():
+    bd = _tool('build_docs')
+    assert [bd.folded(s) for s in ('test_eq(f(1), 2)\nassert g()', 'import os\nfrom x import y', 'x = f(1)\ntest_eq(x, 2)', 'def (')] == \
+        ['tests', 'imports', None, None]
+
+
+def test_folded_cells_are_tagged_on_their_page(site):
+    grading = (site / '01_grading' / 'index.html').read_text()
+    assert 'celltag_tests' in grading and 'In&nbsp;[' not in grading
+
+
+def test_check_finds_what_it_must():
+    cd = _tool('check_docs')
+    text = "ok /usr/bin/env and ~/work and https://x.org/home/a\nsaved to /tmp/tmpab12/x.json\n/home/me/.venv/lib/site.py:3: UserWarning: bad\n"
+    assert [m.group(0) for m in cd.LOCAL_PATH.finditer(text)] == ['/tmp/tmpab12', '/home/me']
+    assert cd.NOISE['a warning'].search(text) and not cd.NOISE['a warning'].search('no warnings here')
+    assert cd.NOISE['a progress bar'].search('solve: 100%|██████████| 150/150 [00:04<00:00, 34.00it/s]')
+    assert cd.NOISE['a prompt'].search('In\xa0[\xa0]:\nimport os') and not cd.NOISE['a prompt'].search('x = d["In"]')
+
+
+def test_check_reads_links_and_anchors(tmp_path):
+    cd = _tool('check_docs')
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'index.html').write_text('x'); (tmp_path / 'a' / 'index.html').write_text('y')
+    base = 'http://127.0.0.1:1'
+    seen = dict(errors=[], requests=[base + '/', 'https://cdn.example/x.js'], text='fine',
+                links=[base + '/a/#there', base + '/a/#nowhere', base + '/b/', 'https://example.org/'])
+    ids = {tmp_path / 'a' / 'index.html': {'there'}}
+    assert cd.problems(tmp_path, base, '/', seen, ids) == [
+        'request to another host: https://cdn.example/x.js', 'broken anchor: /a/#nowhere', 'broken link: /b/']
+    assert cd.site_pages(tmp_path) == ['/', '/a/']
+
+
+def test_committed_notebook_outputs_are_clean():
+    "No absolute local path, warning or progress bar in what the committed notebooks show."
+    import json
+    cd = _tool('check_docs')
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        for cell in json.loads(nb.read_text())['cells']:
+            for o in cell.get('outputs', []):
+                text = ''.join(o.get('text', '')) + ''.join(''.join(v) for k, v in o.get('data', {}).items() if k.startswith('text/'))
+                text += '\n'.join(o.get('traceback', []))
+                hits = [rx.pattern for rx in (cd.LOCAL_PATH, *cd.NOISE.values()) if rx.search(text)]
+                assert not hits, f'{nb.name}: {hits} in {text[:300]!r}'

@@ -1,11 +1,15 @@
 """Render the docs site from nbs/ into _docs/ with MkDocs (offline, pip-installable; Quarto is not).
 
-Each notebook becomes a page (nbdev directive lines removed, `#| hide` cells left out), and each
-exported module gets an API reference page written by mkdocstrings from its docstrings and signatures."""
-import importlib, shutil, sys
+Each notebook becomes a page (nbdev directive lines removed, `#| hide` cells left out, cells made
+only of tests collapsed, plotly figures drawn), and each exported module gets an API reference page
+written by mkdocstrings from its docstrings and signatures. `tools/docs_hooks.py` keeps the pages
+offline and their tables of contents and edit links right; `tools/check_docs.py` checks the result."""
+import ast, importlib, shutil, sys
 from pathlib import Path
 
 import nbformat
+
+from supercorrect_nb.pipeline import figure_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / '_build' / 'docs_src'
@@ -22,6 +26,33 @@ def exported(mod: str) -> list[str]:
     return list(getattr(importlib.import_module(mod), '__all__', []))
 
 
+def folded(source: str) -> str | None:
+    "The fold a code cell starts in on its page: 'tests' (only `test_*` calls and asserts), 'imports', or None (shown)."
+    try: body = ast.parse(source).body
+    except SyntaxError: return None
+    test = lambda s: isinstance(s, ast.Assert) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
+                                                   and isinstance(s.value.func, ast.Name) and s.value.func.id.startswith('test_'))
+    if body and all(map(test, body)): return 'tests'
+    if body and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body): return 'imports'
+
+
+CSS = """.jp-InputPrompt, .jp-OutputPrompt, .celltoolbar { display: none !important; }
+.jp-RenderedMarkdown table { display: block; overflow-x: auto; }
+details.folded-cell > summary { cursor: pointer; color: var(--bs-secondary-color); font-size: .85em; margin: .2em 0; }
+"""
+# Cells of only tests or only imports fold into one line the reader can open (without JavaScript they stay open).
+JS = """for (const [tag, label] of [['tests', 'Tests'], ['imports', 'Imports']])
+  document.querySelectorAll('.jp-Cell.celltag_' + tag).forEach(cell => {
+    const box = document.createElement('details'), summary = document.createElement('summary');
+    box.className = 'folded-cell'; summary.textContent = label;
+    cell.before(box); box.append(summary, cell);
+  });
+"""
+
+
+PARTS = (('Foundations', '0'), ('SuperCorrect', '12'), ('MathCritique', '3'), ('Testbed', '5'), ('Pipeline', '6789'))  # by first digit
+
+
 def prepare() -> list:
     "Fill _build/docs_src and return the MkDocs nav."
     shutil.rmtree(SRC, ignore_errors=True)
@@ -36,12 +67,18 @@ def prepare() -> list:
                 if any(l.replace(' ', '') in ('#|hide', '#|include:false') for l in lines): continue
                 c.source = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
                 if not c.source and not c.get('outputs'): continue
+                if (fold := folded(c.source)) and not c.get('outputs'): c.metadata['tags'] = [fold]
             cells.append(c)
         nb.cells = cells
+        figure_html(nb, include_plotlyjs=False)  # the page loads plotly.js (docs_hooks)
         nbformat.write(nb, SRC / f.name)
         title = next((l[2:].strip() for c in cells if c.cell_type == 'markdown' for l in c.source.splitlines() if l.startswith('# ')), f.stem)
         nav.append({title: f.name})
     nav.insert(0, nav.pop(next(i for i, n in enumerate(nav) if 'index.ipynb' in n.values())))
+    parts = [{part: [n for n in nav[1:] if next(iter(n.values()))[:1] in first]} for part, first in PARTS]
+    if missing := len(nav) - 1 - sum(len(p) for part in parts for p in part.values()):
+        raise ValueError(f'{missing} notebooks start with a digit no part of PARTS takes')
+    nav = nav[:1] + parts
     ref = []
     for mod in modules():
         names = exported(mod)
@@ -50,7 +87,9 @@ def prepare() -> list:
             f'# `{mod}`\n\n::: {mod}\n    options:\n      members:\n{members}\n' if names else f'# `{mod}`\n\n::: {mod}\n')
         ref.append({mod: f'reference/{mod}.md'})
     nav.append({'API reference': ref})
-    (SRC / 'extra.css').write_text('.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')  # nbdev_clean drops the counts
+    from pygments.formatters import HtmlFormatter
+    (SRC / 'extra.css').write_text(CSS + HtmlFormatter().get_style_defs('.highlight') + '\n')  # code in the prose, coloured here
+    (SRC / 'extra.js').write_text(JS)
     return nav
 
 
@@ -62,11 +101,14 @@ def build(site_dir=ROOT / '_docs'):
     cfg_text = (ROOT / 'mkdocs.yml').read_text()
     nav = prepare()
     cfg = yaml.safe_load(cfg_text)
-    cfg.update(docs_dir=str(SRC), site_dir=str(site_dir), nav=nav)
+    cfg.update(docs_dir=str(SRC), site_dir=str(site_dir), nav=nav, hooks=[str(ROOT / 'tools' / 'docs_hooks.py')])
+    jupyter = next(p['mkdocs-jupyter'] for p in cfg['plugins'] if isinstance(p, dict) and 'mkdocs-jupyter' in p)
+    jupyter['cache_dir'] = str(ROOT / '_build' / 'mkdocs-jupyter')  # (not .cache/ in the folder it runs from)
     tmp = ROOT / '_build' / 'mkdocs.yml'
     tmp.write_text(yaml.safe_dump(cfg, sort_keys=False))
     mk_build(load_config(str(tmp)))
-    print(f'docs: {len(nav) - 1} notebook pages and {len(nav[-1]["API reference"])} reference pages in {site_dir}')
+    pages = 1 + sum(len(next(iter(part.values()))) for part in nav[1:-1])
+    print(f'docs: {pages} notebook pages and {len(nav[-1]["API reference"])} reference pages in {site_dir}')
 
 
 if __name__ == '__main__':

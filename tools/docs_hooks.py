@@ -1,0 +1,73 @@
+"""MkDocs hooks for the docs site (`tools/build_docs.py` registers them): each page works offline,
+its table of contents matches its headings, and its edit link opens the notebook it comes from."""
+import re
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)</h\1>', re.S)
+ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">¶</a>')
+# nbconvert's page head loads MathJax and mermaid from a CDN; no page has math to typeset or a diagram to draw.
+CDN_SCRIPTS = re.compile(r'<!-- Load mathjax -->\s*<script src="[^"]*">\s*</script>'
+                         r'|<script type="text/x-mathjax-config">.*?</script>'
+                         r'|<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S)
+PLOTLY_JS = 'js/plotly.min.js'
+
+
+def _nest(tokens: list[dict]) -> list[dict]:
+    "Flat headings, in page order, as a tree by level."
+    root, stack = [], []
+    for t in tokens:
+        while stack and stack[-1]['level'] >= t['level']: stack.pop()
+        (stack[-1]['children'] if stack else root).append(t)
+        stack.append(t)
+    return root
+
+
+def on_page_content(html, page, config, files):
+    "A notebook page's headings get unique ids, and its table of contents is read from them."
+    if not page.file.src_path.endswith('.ipynb'): return html
+    from mkdocs.structure.toc import get_toc
+    seen, tokens = {}, []
+    def unique(m):
+        level, hid, inner = int(m[1]), m[2], m[3]
+        new = f'h-{hid}' if hid[:1].isdigit() else hid  # "## 1. The student": an id that is also a CSS selector
+        seen[new] = seen.get(new, 0) + 1
+        new = new if seen[new] == 1 else f'{new}-{seen[new]}'
+        tokens.append(dict(level=level, id=new, name=ANCHOR.sub('', inner).strip(), children=[]))
+        inner = inner.replace(f'href="#{hid}"', f'href="#{new}"')
+        return f'<h{level} id="{new}">{inner}</h{level}>'
+    html = HEADING.sub(unique, html)
+    page.toc = get_toc(_nest(tokens))
+    return html
+
+
+def _source_notebook(page) -> str | None:
+    "The notebook a page comes from: its own, or, for a reference page, the one its module is exported from."
+    src = page.file.src_path
+    if src.endswith('.ipynb'): return src
+    if m := re.fullmatch(r'reference/supercorrect_nb\.(\w+)\.md', src):
+        head = (ROOT / 'supercorrect_nb' / f'{m[1]}.py').read_text().split('\n', 4)[:4]
+        return next((l.split('../nbs/')[1].rstrip('.') for l in head if 'File to edit: ../nbs/' in l), None)
+
+
+def on_page_context(context, page, config, nav):
+    "The edit link opens the source notebook on the main branch."
+    nb = _source_notebook(page)
+    page.edit_url = f"{config['repo_url'].rstrip('/')}/edit/main/nbs/{nb}" if nb else None
+    return context
+
+
+def on_post_page(output, page, config):
+    "No CDN scripts; plotly.js, from this site, on the pages that draw figures."
+    output = CDN_SCRIPTS.sub('', output)
+    if 'plotly-graph-div' in output:
+        from mkdocs.utils import get_relative_url
+        output = output.replace('</head>', f'<script src="{get_relative_url(PLOTLY_JS, page.url)}"></script>\n</head>', 1)
+    return output
+
+
+def on_post_build(config):
+    "Copy plotly.js, from the installed plotly package, into the site."
+    import plotly
+    shutil.copy(Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', Path(config['site_dir']) / PLOTLY_JS)
