@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH ?= torch==2.13.0
 PIP := $(BIN)/python -m pip
 
-.PHONY: venv demo student test check-sync lint cells nbtest pytest docs export run-nbs bench lab clean
+.PHONY: venv demo student test check-sync lint cells nbtest pytest docs docs-check pipeline-page export run-nbs bench lab clean
 
 $(STAMP): settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ demo: venv
 student: venv
 	$(BIN)/supercorrect-pretrain-student
 
-## Every check: clean, in-sync notebooks; ruff on the module; the notebook cells; the tests (which also build the docs).
-test: venv check-sync lint nbtest pytest
+## Every check: clean, in-sync notebooks; ruff on the module; the notebook cells; the tests; the built site in a browser.
+test: venv check-sync lint nbtest pytest docs-check
 
 check-sync: venv
 	$(BIN)/python tools/sync.py --check
@@ -60,6 +60,17 @@ run-nbs: venv
 
 docs: venv
 	$(BIN)/python tools/build_docs.py _docs
+
+## Build the site, serve it on localhost and open every page in headless Chromium (Debian's `chromium`
+## package): it fails on a request to another host, a JavaScript error, a broken link or anchor, an
+## absolute local path, or a warning, progress bar or prompt on a page.
+docs-check: docs
+	$(BIN)/python tools/check_docs.py _docs
+
+## Keep the demo's results in nbs/90_pipeline.ipynb, for its docs page (runs or resumes `make demo` first).
+pipeline-page: venv
+	$(BIN)/python tools/pipeline_page.py testbed
+	$(BIN)/python tools/sync.py
 
 bench: venv
 	$(BIN)/python bench/grading_throughput.py

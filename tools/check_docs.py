@@ -1,0 +1,125 @@
+"""`make docs-check`: serve the built site on localhost, open every page in headless Chromium, and fail
+on what a newcomer reading it offline would trip over.
+
+A page fails on: a request to any other host; a JavaScript error (or a console error, such as a
+resource that did not load); a link to a page, file or anchor the site does not have; an absolute
+local path in its text; a warning, a progress bar or an `In [ ]:` prompt where the reader can see it.
+Links to other sites are listed, not followed (the check runs offline).
+
+    python tools/check_docs.py _docs        # the site `make docs` wrote
+"""
+import functools, http.server, os, re, shutil, sys, threading
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions']
+LOCAL_PATH = re.compile(r'(?<![\w.~/-])(?:/(?:home|root|work|tmp|Users|mnt|opt|private|var/folders|usr/local)/[\w.@+-]+'
+                        r'|[A-Za-z]:\\(?:Users|Windows)\\|file://)')
+NOISE = {'a warning': re.compile(r'\b\w*Warning\b[:(]|\bwarnings\.warn\('),
+         'a progress bar': re.compile(r'\d+%\|[^\n]*\||\d+(?:\.\d+)?(?:it|s)/(?:s|it)\]'),
+         'a prompt': re.compile(r'^\s*(?:In|Out)\s*\[\s*\d*\s*\]:', re.M)}
+
+
+def chromium() -> str:
+    "Debian's Chromium (or `$CHROMIUM`): the browser the check drives."
+    exe = os.environ.get('CHROMIUM') or shutil.which('chromium') or shutil.which('chromium-browser')
+    if not exe: sys.exit('docs-check needs Chromium: `apt-get install chromium` (Debian), or set CHROMIUM to its path')
+    return exe
+
+
+def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    "Serve `site` on a free localhost port, quietly, in a thread; the server and its base URL."
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args): pass
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address): pass  # the browser dropping a connection it no longer needs
+    srv = Server(('127.0.0.1', 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, f'http://127.0.0.1:{srv.server_port}'
+
+
+def site_pages(site: Path) -> list[str]:
+    "Every page of the site, as a URL path."
+    return sorted('/' + p.relative_to(site).parent.as_posix().strip('.').strip('/') + ('/' if p.parent != site else '')
+                  for p in site.rglob('index.html'))
+
+
+def target_file(site: Path, path: str) -> Path | None:
+    "The file a URL path names in the site, if there is one."
+    f = site / unquote(path).lstrip('/')
+    if f.is_dir(): f = f / 'index.html'
+    return f if f.is_file() else None
+
+
+def visible_text(page) -> str:
+    "The text a reader sees (the navigation and the search dialog left out)."
+    return page.evaluate("""() => {
+        const main = document.querySelector('[role=main]') || document.body;
+        return main.innerText; }""")
+
+
+def read_page(page, base: str, path: str) -> dict:
+    "Load one page; what it requested, the errors it raised, its ids, links and visible text."
+    seen = dict(requests=[], errors=[])
+    page.on('request', lambda r: seen['requests'].append(r.url))
+    page.on('pageerror', lambda e: seen['errors'].append(f'JavaScript error: {e}'))
+    page.on('console', lambda m: m.type == 'error' and seen['errors'].append(f'console error: {m.text}'))
+    page.on('requestfailed', lambda r: seen['errors'].append(f'request failed: {r.url} ({r.failure})'))
+    page.on('response', lambda r: r.status >= 400 and seen['errors'].append(f'HTTP {r.status}: {r.url}'))
+    page.goto(base + path, wait_until='load')
+    page.wait_for_timeout(300)  # let scripts that run after load (search, figures) finish
+    seen['ids'] = set(page.evaluate("() => [...document.querySelectorAll('[id],a[name]')].map(e => e.id || e.name)"))
+    seen['links'] = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    seen['text'] = visible_text(page)
+    return seen
+
+
+def problems(site: Path, base: str, path: str, seen: dict, ids: dict) -> list[str]:
+    "What is wrong with one page, given every page's ids."
+    host, out = urlparse(base).netloc, list(seen['errors'])
+    out += [f'request to another host: {u}' for u in seen['requests'] if urlparse(u).scheme in ('http', 'https', 'ws', 'wss')
+            and urlparse(u).netloc != host]
+    for link in seen['links']:
+        u = urlparse(link)
+        if u.scheme in ('http', 'https') and u.netloc == host:
+            url, frag = urldefrag(link)
+            f = target_file(site, urlparse(url).path)
+            if f is None: out.append(f'broken link: {urlparse(link).path}')
+            elif frag and f.name.endswith('.html') and unquote(frag) not in ids.get(f, set()): out.append(f'broken anchor: {link[len(base):]}')
+        elif u.scheme == 'file': out.append(f'link to a local file: {link}')
+    out += [f'absolute local path: …{seen["text"][max(0, m.start() - 40):m.end() + 20]!r}…' for m in LOCAL_PATH.finditer(seen['text'])]
+    for what, rx in NOISE.items():
+        out += [f'{what}: {seen["text"][max(0, m.start() - 40):m.end() + 20]!r}' for m in rx.finditer(seen['text'])]
+    return out
+
+
+def check(site: Path) -> int:
+    "Check every page of `site`; print what failed and return the number of problems."
+    from playwright.sync_api import sync_playwright
+    srv, base = serve(site)
+    found, outside = {}, set()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
+            ctx = browser.new_context(service_workers='block')
+            for path in site_pages(site):
+                page = ctx.new_page()
+                found[path] = read_page(page, base, path)
+                page.close()
+            browser.close()
+    finally: srv.shutdown()
+    ids = {target_file(site, path): seen['ids'] for path, seen in found.items()}
+    bad = 0
+    for path, seen in found.items():
+        outside |= {l for l in seen['links'] if urlparse(l).scheme in ('http', 'https') and urlparse(l).netloc != urlparse(base).netloc}
+        for msg in problems(site, base, path, seen, ids):
+            print(f'{path}: {msg}'); bad += 1
+    n_links = sum(len(s['links']) for s in found.values())
+    print(f'docs-check: {len(found)} pages, {n_links} links ({len(outside)} distinct ones to other sites, not followed): '
+          + ('no problems' if not bad else f'{bad} problems'))
+    return bad
+
+
+if __name__ == '__main__':
+    sys.exit(1 if check(Path(sys.argv[1] if len(sys.argv) > 1 else '_docs').resolve()) else 0)
