@@ -3,7 +3,8 @@ on what a newcomer reading it offline would trip over.
 
 A page fails on: a request to any other host; a JavaScript error (or a console error, such as a
 resource that did not load); a link to a page, file or anchor the site does not have; an absolute
-local path in its text; a warning, a progress bar or an `In [ ]:` prompt where the reader can see it.
+local path, a warning or a progress bar in its text (folded cells included); an `In [ ]:` prompt
+where the reader can see it.
 Links to other sites are listed, not followed (the check runs offline).
 
     python tools/check_docs.py _docs        # the site `make docs` wrote
@@ -52,11 +53,12 @@ def target_file(site: Path, path: str) -> Path | None:
     return f if f.is_file() else None
 
 
-def visible_text(page) -> str:
-    "The text a reader sees (the navigation and the search dialog left out)."
+def page_text(page) -> tuple[str, str]:
+    "The page's main text as a reader sees it, and all of it (folded cells included, scripts left out)."
     return page.evaluate("""() => {
-        const main = document.querySelector('[role=main]') || document.body;
-        return main.innerText; }""")
+        const main = document.querySelector('[role=main]') || document.body, all = main.cloneNode(true);
+        all.querySelectorAll('script, style').forEach(e => e.remove());
+        return [main.innerText, all.textContent]; }""")
 
 
 def read_page(page, base: str, path: str) -> dict:
@@ -71,7 +73,7 @@ def read_page(page, base: str, path: str) -> dict:
     page.wait_for_timeout(300)  # let scripts that run after load (search, figures) finish
     seen['ids'] = set(page.evaluate("() => [...document.querySelectorAll('[id],a[name]')].map(e => e.id || e.name)"))
     seen['links'] = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
-    seen['text'] = visible_text(page)
+    seen['text'], seen['all_text'] = page_text(page)
     return seen
 
 
@@ -88,9 +90,9 @@ def problems(site: Path, base: str, path: str, seen: dict, ids: dict) -> list[st
             if f is None: out.append(f'broken link: {urlparse(link).path}')
             elif frag and f.name.endswith('.html') and unquote(frag) not in ids.get(f, set()): out.append(f'broken anchor: {link[len(base):]}')
         elif u.scheme == 'file': out.append(f'link to a local file: {link}')
-    out += [f'absolute local path: …{seen["text"][max(0, m.start() - 40):m.end() + 20]!r}…' for m in LOCAL_PATH.finditer(seen['text'])]
-    for what, rx in NOISE.items():
-        out += [f'{what}: {seen["text"][max(0, m.start() - 40):m.end() + 20]!r}' for m in rx.finditer(seen['text'])]
+    for what, rx in (('absolute local path', LOCAL_PATH), *NOISE.items()):
+        text = seen['text'] if what == 'a prompt' else seen.get('all_text', seen['text'])  # (prompts: where they show)
+        out += [f'{what}: {text[max(0, m.start() - 40):m.end() + 20]!r}' for m in rx.finditer(text)]
     return out
 
 
