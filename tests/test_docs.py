@@ -56,6 +56,14 @@ def test_pages_load_nothing_from_other_hosts(site):
     assert (site / 'js' / 'plotly.min.js').exists() and 'js/plotly.min.js' in (site / '90_pipeline' / 'index.html').read_text()
 
 
+def test_search_indexes_text_not_scripts(site):
+    import json
+    docs = json.loads((site / 'search' / 'search_index.json').read_text())['docs']
+    found = [d['location'] for d in docs if 'function (global, factory)' in d['text'] or 'Plotly.newPlot' in d['text'] or '.jp-' in d['text']]
+    assert not found, found[:5]
+    assert any('hierarchical' in d['text'] for d in docs if d['location'].startswith('10_templates'))
+
+
 def test_headings_contents_and_edit_links(site):
     import re
     chat = (site / '06_chat' / 'index.html').read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)</h\1>', re.S)
 ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">¶</a>')
-# nbconvert's page head loads MathJax and mermaid from a CDN; no page has math to typeset or a diagram to draw.
+# nbconvert's page head (mkdocs-jupyter puts it in the content) loads MathJax and mermaid from a CDN; no page has math to typeset or a diagram to draw.
 CDN_SCRIPTS = re.compile(r'<!-- Load mathjax -->\s*<script src="[^"]*">\s*</script>'
                          r'|<script type="text/x-mathjax-config">.*?</script>'
                          r'|<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S)
@@ -24,9 +24,16 @@ def _nest(tokens: list[dict]) -> list[dict]:
     return root
 
 
+INLINE = re.compile(r'<style\b[^>]*>.*?</style>|<script\b(?![^>]*\bsrc=)[^>]*>.*?</script>', re.S)
+
+
 def on_page_content(html, page, config, files):
-    "A notebook page's headings get unique ids, and its table of contents is read from them."
+    """A notebook page's headings get unique ids, and its table of contents is read from them. Its inline
+    styles and scripts are set aside (`on_post_page` puts them back), so that search indexes its text only."""
     if not page.file.src_path.endswith('.ipynb'): return html
+    html = CDN_SCRIPTS.sub('', html)
+    page.set_aside = INLINE.findall(html)
+    html = INLINE.sub('', html)
     from mkdocs.structure.toc import get_toc
     seen, tokens = {}, []
     def unique(m):
@@ -59,8 +66,10 @@ def on_page_context(context, page, config, nav):
 
 
 def on_post_page(output, page, config):
-    "No CDN scripts; plotly.js, from this site, on the pages that draw figures."
-    output = CDN_SCRIPTS.sub('', output)
+    "The set-aside styles (in the head) and scripts (at the end) back; plotly.js, from this site, where figures are drawn."
+    aside = getattr(page, 'set_aside', [])
+    styles, scripts = [x for x in aside if x.startswith('<style')], [x for x in aside if x.startswith('<script')]
+    output = output.replace('</head>', '\n'.join(styles) + '\n</head>', 1).replace('</body>', '\n'.join(scripts) + '\n</body>', 1)
     if 'plotly-graph-div' in output:
         from mkdocs.utils import get_relative_url
         output = output.replace('</head>', f'<script src="{get_relative_url(PLOTLY_JS, page.url)}"></script>\n</head>', 1)
