@@ -41,9 +41,9 @@ def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def site_pages(site: Path) -> list[str]:
-    "Every page of the site, as a URL path."
-    return sorted('/' + p.relative_to(site).parent.as_posix().strip('.').strip('/') + ('/' if p.parent != site else '')
-                  for p in site.rglob('index.html'))
+    "Every page of the site (its not-found page included), as a URL path."
+    return sorted(['/' + p.relative_to(site).parent.as_posix().strip('.').strip('/') + ('/' if p.parent != site else '')
+                   for p in site.rglob('index.html')] + ['/404.html'] * (site / '404.html').exists())
 
 
 def target_file(site: Path, path: str) -> Path | None:
