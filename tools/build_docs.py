@@ -1,7 +1,7 @@
 """Render the docs site from nbs/ into _docs/ with MkDocs (offline, pip-installable; Quarto is not).
 
-Each notebook becomes a page (nbdev directive lines removed, `#| hide` cells left out, cells made
-only of tests collapsed, plotly figures drawn), and each exported module gets an API reference page
+Each notebook becomes a page (nbdev directive lines removed, `#| hide` cells left out, cells of
+only tests or only imports folded, plotly figures drawn), and each exported module gets an API reference page
 written by mkdocstrings from its docstrings and signatures. `tools/docs_hooks.py` keeps the pages
 offline and their tables of contents and edit links right; `tools/check_docs.py` checks the result."""
 import ast, importlib, shutil, sys

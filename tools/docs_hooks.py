@@ -7,10 +7,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)</h\1>', re.S)
 ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">¶</a>')
-# nbconvert's page head (mkdocs-jupyter puts it in the content) loads MathJax and mermaid from a CDN; no page has math to typeset or a diagram to draw.
+# nbconvert's page head, which mkdocs-jupyter puts in the content, loads MathJax and mermaid from a CDN;
+# no page has math to typeset or a diagram to draw.
 CDN_SCRIPTS = re.compile(r'<!-- Load mathjax -->\s*<script src="[^"]*">\s*</script>'
                          r'|<script type="text/x-mathjax-config">.*?</script>'
                          r'|<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S)
+INLINE = re.compile(r'<style\b[^>]*>.*?</style>|<script\b(?![^>]*\bsrc=)[^>]*>.*?</script>', re.S)
 PLOTLY_JS = 'js/plotly.min.js'
 
 
@@ -23,8 +25,6 @@ def _nest(tokens: list[dict]) -> list[dict]:
         stack.append(t)
     return root
 
-
-INLINE = re.compile(r'<style\b[^>]*>.*?</style>|<script\b(?![^>]*\bsrc=)[^>]*>.*?</script>', re.S)
 
 
 def on_page_content(html, page, config, files):
