@@ -1,5 +1,6 @@
 """The docs site: every notebook becomes a page, every exported name appears in the API reference."""
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ def test_every_notebook_is_a_page(site):
         assert page.exists(), f'{nb.name} has no page'
         first = json.loads(nb.read_text())['cells'][0]['source']
         title = (first if isinstance(first, str) else ''.join(first)).splitlines()[0].lstrip('# ').strip()
-        assert html.escape(title, quote=False) in page.read_text(), f'{nb.name}: its title {title!r} is not on its page'
+        assert f'>{html.escape(title, quote=False)}<' in page.read_text().split('role="main"', 1)[1].split('</h1>', 1)[0], \
+            f'{nb.name}: its title {title!r} is not the heading of its page'
     assert 'test_eq' in (site / '01_grading' / 'index.html').read_text()  # code cells are shown
 
 
@@ -51,9 +53,32 @@ def test_pages_load_nothing_from_other_hosts(site):
     import re
     for page in site.rglob('*.html'):
         html = page.read_text()
+        html = re.sub(r'<link rel="canonical"[^>]*>', '', html)  # (names the published page; nothing loads it)
         outside = re.findall(r'(?:<script[^>]*\ssrc|<link[^>]*\shref)="(https?://[^"]+)"|import\(\s*"(https?://[^"]+)"', html)
         assert not outside and 'cdnjs' not in html, f'{page.relative_to(site)}: {outside}'
     assert (site / 'js' / 'plotly.min.js').exists() and 'js/plotly.min.js' in (site / '90_pipeline' / 'index.html').read_text()
+
+
+def test_pipeline_page_shows_the_run(site):
+    import json
+    page = (site / '90_pipeline' / 'index.html').read_text()
+    nb = json.loads((ROOT / 'nbs' / '90_pipeline.ipynb').read_text())
+    figs = sum('application/vnd.plotly.v1+json' in o.get('data', {}) for c in nb['cells'] for o in c.get('outputs', []))
+    assert figs >= 9 and page.count('class="plotly-graph-div"') == figs  # every figure the run drew, on the page
+    assert 'accuracy after HSFT' in page and 'critique→refine with the critic' in page and 'self-talk' in page  # the headline
+
+
+def test_headings_get_ids_no_other_element_has():
+    hooks = _tool('docs_hooks')
+    page = type('Page', (), {'file': type('File', (), {'src_path': 'x.ipynb'})()})()
+    a = '<a class="anchor-link" href="#{0}">¶</a>'
+    html = (f'<h1 id="chat">Chat{a.format("chat")}</h1><h2 id="chat"><code>Chat</code>{a.format("chat")}</h2>'
+            '<h2 id="chat-2">Chat 2</h2><div id="figure-1"></div><h3 id="figure-1">x</h3><h2 class="x">1. Plain</h2>')
+    out = hooks.on_page_content(html, page, {}, None)
+    assert re.findall(r'<h[1-6][^>]*id="([^"]*)"', out) == ['chat', 'chat-2', 'chat-2-2', 'figure-1-2', 'h-1-plain']
+    assert 'href="#chat-2">¶' in out and [t.id for t in page.toc] == ['chat']
+    assert [(t.id, t.title, [c.id for c in t.children]) for t in page.toc.items[0].children] == \
+        [('chat-2', '<code>Chat</code>', []), ('chat-2-2', 'Chat 2', ['figure-1-2']), ('h-1-plain', '1. Plain', [])]
 
 
 def test_search_indexes_text_not_scripts(site):
@@ -100,13 +125,30 @@ def test_check_reads_links_and_anchors(tmp_path):
     cd = _tool('check_docs')
     (tmp_path / 'a').mkdir()
     (tmp_path / 'index.html').write_text('x'); (tmp_path / 'a' / 'index.html').write_text('y')
-    base = 'http://127.0.0.1:1'
-    seen = dict(errors=[], requests=[base + '/', 'https://cdn.example/x.js'], text='fine',
-                links=[base + '/a/#there', base + '/a/#nowhere', base + '/b/', 'https://example.org/'])
+    base = 'http://127.0.0.1:1/site'
+    seen = dict(errors=[], requests=[base + '/', 'https://cdn.example/x.js'], text='fine', duplicate_ids=['x'], undrawn=['plotly-figure-1'],
+                links=[base + '/a/#there', base + '/a/#nowhere', base + '/b/', 'http://127.0.0.1:1/a/', 'https://example.org/'],
+                all_text=f'fine\nsee {cd.MACHINE_PATHS[0]}', outputs='UserWarning: careful')
     ids = {tmp_path / 'a' / 'index.html': {'there'}}
-    assert cd.problems(tmp_path, base, '/', seen, ids) == [
-        'request to another host: https://cdn.example/x.js', 'broken anchor: /a/#nowhere', 'broken link: /b/']
+    got = cd.problems(tmp_path, base, '/', seen, ids)
+    assert got[:6] == ['request to another host: https://cdn.example/x.js', 'broken anchor: /a/#nowhere', 'broken link: /site/b/',
+                       'broken link: /a/', 'id used twice: x', 'figure not drawn: plotly-figure-1']  # (/a/ is outside the site's path)
+    assert any(g.startswith('a warning') for g in got) and any(g.startswith('a folder of the machine') for g in got)
+    seen.update(outputs='', text='Warning: this is slow, in prose', all_text='')
+    assert not cd.problems(tmp_path, base, '/', {**seen, 'requests': [], 'links': [], 'duplicate_ids': [], 'undrawn': []}, ids)
     assert cd.site_pages(tmp_path) == ['/', '/a/']
+
+
+def test_server_keeps_to_the_site_path(tmp_path):
+    import urllib.error, urllib.request
+    cd = _tool('check_docs')
+    (tmp_path / 'index.html').write_text('home')
+    srv, base = cd.serve(tmp_path)
+    try:
+        assert base.endswith('/supercorrect_nb') and urllib.request.urlopen(base + '/').read() == b'home'
+        try: urllib.request.urlopen(base.rsplit('/', 1)[0] + '/index.html'); assert False, 'served outside the site path'
+        except urllib.error.HTTPError as e: assert e.code == 404
+    finally: srv.shutdown()
 
 
 def test_committed_notebook_outputs_are_clean():

@@ -1,10 +1,12 @@
 """`make docs-check`: serve the built site on localhost, open every page in headless Chromium, and fail
 on what a newcomer reading it offline would trip over.
 
-A page fails on: a request to any other host; a JavaScript error (or a console error, such as a
-resource that did not load); a link to a page, file or anchor the site does not have; an absolute
-local path, a warning or a progress bar in its text (folded cells included); an `In [ ]:` prompt
-where the reader can see it.
+The site is served under its published path (`/supercorrect_nb/`), so a link from the server's root
+breaks here as it would there. A page fails on: a request to any other host; a JavaScript error (or
+a console error, such as a resource that did not load); a link to a page, file or anchor the site
+does not have; an id used twice; a figure that did not draw; an absolute local path in its text
+(folded cells included); a warning or a progress bar in a cell's output; an `In [ ]:` prompt where
+the reader can see it.
 Links to other sites are listed, not followed (the check runs offline).
 
     python tools/check_docs.py _docs        # the site `make docs` wrote
@@ -17,6 +19,8 @@ CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first
                   '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions']
 LOCAL_PATH = re.compile(r'(?<![\w.~/-])(?:/(?:home|root|work|tmp|Users|mnt|opt|private|var/folders|usr/local)/[\w.@+-]+'
                         r'|[A-Za-z]:\\(?:Users|Windows)\\|file://)')
+# This machine's own folders, whatever their names: the project, the home folder, the Python in use.
+MACHINE_PATHS = sorted({str(p) for p in (Path(__file__).resolve().parent.parent, Path.home(), Path(sys.prefix)) if len(p.parts) > 2})
 NOISE = {'a warning': re.compile(r'\b\w*Warning\b[:(]|\bwarnings\.warn\('),
          'a progress bar': re.compile(r'\d+%\|[^\n]*\||\d+(?:\.\d+)?(?:it|s)/(?:s|it)\]'),
          'a prompt': re.compile(r'^\s*(?:In|Out)\s*\[\s*\d*\s*\]:', re.M)}
@@ -29,15 +33,27 @@ def chromium() -> str:
     return exe
 
 
-def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    "Serve `site` on a free localhost port, quietly, in a thread; the server and its base URL."
+def published_path() -> str:
+    "The folder the site is published under (mkdocs.yml's `site_url`): a link from the server's root breaks there."
+    import yaml
+    return urlparse(yaml.safe_load((Path(__file__).resolve().parent.parent / 'mkdocs.yml').read_text())['site_url']).path.rstrip('/')
+
+
+BASE_PATH = published_path()
+
+
+def serve(site: Path, base_path: str = BASE_PATH) -> tuple[http.server.ThreadingHTTPServer, str]:
+    "Serve `site` under `base_path` on a free localhost port, quietly, in a thread; the server and the site's URL."
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args): pass
+        def translate_path(self, path):  # outside base_path: a file that is not there (404)
+            inside = path == base_path or path.startswith(base_path + '/')
+            return super().translate_path(path[len(base_path):] or '/') if inside else str(site / '(outside the site path)')
     class Server(http.server.ThreadingHTTPServer):
         def handle_error(self, request, client_address): pass  # the browser dropping a connection it no longer needs
     srv = Server(('127.0.0.1', 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, f'http://127.0.0.1:{srv.server_port}'
+    return srv, f'http://127.0.0.1:{srv.server_port}{base_path}'
 
 
 def site_pages(site: Path) -> list[str]:
@@ -53,12 +69,15 @@ def target_file(site: Path, path: str) -> Path | None:
     return f if f.is_file() else None
 
 
-def page_text(page) -> tuple[str, str]:
-    "The page's main text as a reader sees it, and all of it (folded cells included, scripts left out)."
+def page_text(page) -> tuple[str, str, str]:
+    "The page's main text as a reader sees it; the same with every fold open; and the text of its cell outputs."
     return page.evaluate("""() => {
-        const main = document.querySelector('[role=main]') || document.body, all = main.cloneNode(true);
-        all.querySelectorAll('script, style').forEach(e => e.remove());
-        return [main.innerText, all.textContent]; }""")
+        const main = document.querySelector('[role=main]') || document.body, shown = main.innerText;
+        const shut = [...main.querySelectorAll('details:not([open])')];
+        shut.forEach(d => d.open = true);
+        const all = main.innerText, outputs = [...main.querySelectorAll('.jp-OutputArea')].map(o => o.innerText).join('\\n');
+        shut.forEach(d => d.open = false);
+        return [shown, all, outputs]; }""")
 
 
 def read_page(page, base: str, path: str) -> dict:
@@ -71,28 +90,34 @@ def read_page(page, base: str, path: str) -> dict:
     page.on('response', lambda r: r.status >= 400 and seen['errors'].append(f'HTTP {r.status}: {r.url}'))
     page.goto(base + path, wait_until='load')
     page.wait_for_timeout(300)  # let scripts that run after load (search, figures) finish
-    seen['ids'] = set(page.evaluate("() => [...document.querySelectorAll('[id],a[name]')].map(e => e.id || e.name)"))
+    ids = page.evaluate("() => [...document.querySelectorAll('[id],a[name]')].map(e => e.id || e.name)")
+    seen['ids'], seen['duplicate_ids'] = set(ids), sorted({i for i in ids if ids.count(i) > 1})
     seen['links'] = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
-    seen['text'], seen['all_text'] = page_text(page)
+    seen['undrawn'] = page.evaluate("() => [...document.querySelectorAll('.plotly-graph-div')].filter(d => !d.querySelector('.main-svg')).map(d => d.id)")
+    seen['text'], seen['all_text'], seen['outputs'] = page_text(page)
     return seen
 
 
 def problems(site: Path, base: str, path: str, seen: dict, ids: dict) -> list[str]:
     "What is wrong with one page, given every page's ids."
-    host, out = urlparse(base).netloc, list(seen['errors'])
+    host, root, out = urlparse(base).netloc, urlparse(base).path, list(seen['errors'])
     out += [f'request to another host: {u}' for u in seen['requests'] if urlparse(u).scheme in ('http', 'https', 'ws', 'wss')
             and urlparse(u).netloc != host]
     for link in seen['links']:
         u = urlparse(link)
         if u.scheme in ('http', 'https') and u.netloc == host:
             url, frag = urldefrag(link)
-            f = target_file(site, urlparse(url).path)
-            if f is None: out.append(f'broken link: {urlparse(link).path}')
+            where = urlparse(url).path
+            f = target_file(site, where[len(root):]) if where == root or where.startswith(root + '/') else None
+            if f is None: out.append(f'broken link: {where}')
             elif frag and f.name.endswith('.html') and unquote(frag) not in ids.get(f, set()): out.append(f'broken anchor: {link[len(base):]}')
         elif u.scheme == 'file': out.append(f'link to a local file: {link}')
-    for what, rx in (('absolute local path', LOCAL_PATH), *NOISE.items()):
-        text = seen['text'] if what == 'a prompt' else seen.get('all_text', seen['text'])  # (prompts: where they show)
+    out += [f'id used twice: {i}' for i in seen.get('duplicate_ids', [])] + [f'figure not drawn: {i}' for i in seen.get('undrawn', [])]
+    all_text = seen.get('all_text', seen['text'])
+    for what, rx, text in (('absolute local path', LOCAL_PATH, all_text), ('a prompt', NOISE['a prompt'], seen['text']),
+                           ('a warning', NOISE['a warning'], seen.get('outputs', '')), ('a progress bar', NOISE['a progress bar'], seen.get('outputs', ''))):
         out += [f'{what}: {text[max(0, m.start() - 40):m.end() + 20]!r}' for m in rx.finditer(text)]
+    out += [f'a folder of the machine that built it: {p}' for p in MACHINE_PATHS if p in all_text]
     return out
 
 

@@ -5,7 +5,8 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)</h\1>', re.S)
+HEADING = re.compile(r'<h([1-6])\b([^>]*)>(.*?)</h\1>', re.S)
+ID = re.compile(r'(?<![\w-])id="([^"]*)"')
 ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">¶</a>')
 # nbconvert's page head, which mkdocs-jupyter puts in the content, loads MathJax and mermaid from a CDN;
 # no page has math to typeset or a diagram to draw.
@@ -35,15 +36,18 @@ def on_page_content(html, page, config, files):
     page.set_aside = INLINE.findall(html)
     html = INLINE.sub('', html)
     from mkdocs.structure.toc import get_toc
-    seen, tokens = {}, []
+    used, tokens = set(ID.findall(HEADING.sub('', html))), []  # the ids that are not headings' come first
     def unique(m):
-        level, hid, inner = int(m[1]), m[2], m[3]
-        new = f'h-{hid}' if hid[:1].isdigit() else hid  # "## 1. The student": an id that is also a CSS selector
-        seen[new] = seen.get(new, 0) + 1
-        new = new if seen[new] == 1 else f'{new}-{seen[new]}'
+        level, attrs, inner = int(m[1]), m[2], m[3]
+        old = ID.search(attrs)[1] if ID.search(attrs) else re.sub(r'[^\w]+', '-', ANCHOR.sub('', re.sub('<[^>]+>', '', inner)).lower()).strip('-')
+        base = f'h-{old}' if old[:1].isdigit() or not old else old  # "## 1. The student": an id that is also a CSS selector
+        new, n = base, 1
+        while new in used: n += 1; new = f'{base}-{n}'
+        used.add(new)
         tokens.append(dict(level=level, id=new, name=ANCHOR.sub('', inner).strip(), children=[]))
-        inner = inner.replace(f'href="#{hid}"', f'href="#{new}"')
-        return f'<h{level} id="{new}">{inner}</h{level}>'
+        inner = inner.replace(f'href="#{old}"', f'href="#{new}"')
+        attrs = ID.sub(f'id="{new}"', attrs) if ID.search(attrs) else f'{attrs} id="{new}"'
+        return f'<h{level}{attrs}>{inner}</h{level}>'
     html = HEADING.sub(unique, html)
     page.toc = get_toc(_nest(tokens))
     return html
@@ -54,7 +58,7 @@ def _source_notebook(page) -> str | None:
     src = page.file.src_path
     if src.endswith('.ipynb'): return src
     if m := re.fullmatch(r'reference/supercorrect_nb\.(\w+)\.md', src):
-        head = (ROOT / 'supercorrect_nb' / f'{m[1]}.py').read_text().split('\n', 4)[:4]
+        head = (ROOT / 'supercorrect_nb' / f'{m[1]}.py').read_text().splitlines()[:20]  # (nbdev's header, after the docstring)
         return next((l.split('../nbs/')[1].rstrip('.') for l in head if 'File to edit: ../nbs/' in l), None)
 
 
@@ -69,7 +73,9 @@ def on_post_page(output, page, config):
     "The set-aside styles (in the head) and scripts (at the end) back; plotly.js, from this site, where figures are drawn."
     aside = getattr(page, 'set_aside', [])
     styles, scripts = [x for x in aside if x.startswith('<style')], [x for x in aside if x.startswith('<script')]
-    output = output.replace('</head>', '\n'.join(styles) + '\n</head>', 1).replace('</body>', '\n'.join(scripts) + '\n</body>', 1)
+    head, tail = output.split('</head>', 1)
+    body, end = tail.rsplit('</body>', 1)  # (the page's own end: an output may hold a whole HTML page of its own)
+    output = head + '\n'.join(styles) + '\n</head>' + body + '\n'.join(scripts) + '\n</body>' + end
     if 'plotly-graph-div' in output:
         from mkdocs.utils import get_relative_url
         output = output.replace('</head>', f'<script src="{get_relative_url(PLOTLY_JS, page.url)}"></script>\n</head>', 1)
