@@ -81,7 +81,7 @@ def page_text(page) -> tuple[str, str, str]:
 
 
 def read_page(page, base: str, path: str) -> dict:
-    "Load one page; what it requested, the errors it raised, its ids, links and visible text."
+    "Load one page; what it requested, the errors it raised, its ids, links, undrawn figures and text."
     seen = dict(requests=[], errors=[])
     page.on('request', lambda r: seen['requests'].append(r.url))
     page.on('pageerror', lambda e: seen['errors'].append(f'JavaScript error: {e}'))
