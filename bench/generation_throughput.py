@@ -49,7 +49,7 @@ def way_generate(be, texts, kw):
 def way_backend(be, msgs, s, batch):
     "Every prompt through the backend's `batch` slots: (texts, tokens)."
     be.batch_size = batch
-    replies = be._generate([(m, 1) for m in msgs], s)
+    replies = be._generate([(m, 1, 0) for m in msgs], s)
     return [r.texts[0] for r in replies], sum(r.completion_tokens for r in replies)
 
 

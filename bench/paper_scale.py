@@ -173,7 +173,7 @@ def way_generate(be, msgs, s, ends) -> int:
 
 def way_backend(be, msgs, s, ends) -> int:
     "The backend's `_generate` on `msgs`: its completion tokens."
-    return sum(r.completion_tokens for r in be._generate([(m, 1) for m in msgs], s))
+    return sum(r.completion_tokens for r in be._generate([(m, 1, 0) for m in msgs], s))
 
 
 def refills(be) -> bool:
@@ -240,9 +240,9 @@ def generation_vllm(folder: str, a, res: dict):
     s = Sampling(temperature=0.7, max_tokens=a.gen_tokens)
     msgs = solve_prompts(a.gen_prompts)
     be = VLLMBackend(folder, dtype='bfloat16', batch_size=len(msgs), gpu_memory_utilization=0.5, enforce_eager=False)
-    be._generate([(m, 1) for m in msgs[:8]], Sampling(temperature=0.7, max_tokens=8))
+    be._generate([(m, 1, 0) for m in msgs[:8]], Sampling(temperature=0.7, max_tokens=8))
     t0 = time.perf_counter()
-    toks = sum(r.completion_tokens for r in be._generate([(m, 1) for m in msgs], s))
+    toks = sum(r.completion_tokens for r in be._generate([(m, 1, 0) for m in msgs], s))
     wall = time.perf_counter() - t0
     res.update(status='ok', prompts=len(msgs), tokens=toks, seconds=round(wall, 3), tok_s=round(toks / wall, 1))
     log(f'  vllm {toks} tokens {wall:.2f} s {toks / wall:.1f} tok/s')

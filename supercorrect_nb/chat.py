@@ -27,10 +27,10 @@ from .prompts import REASK_USER
 from .records import Message
 
 # %% auto #0
-__all__ = ['ChatConfig', 'Sampling', 'as_messages', 'continues', 'request_key', 'Reply', 'ChatError', 'classify', 'redact',
-           'api_key', 'run_sync', 'FunctionBackend', 'OpenAIBackend', 'LocalBackend', 'cut_at_stop', 'weights_tag',
-           'TransformersBackend', 'vllm_available', 'VLLMBackend', 'make_backend', 'ResponseStore', 'Tally', 'Ledger',
-           'ChatResult', 'Chat', 'gather_bounded']
+__all__ = ['ChatConfig', 'Sampling', 'as_messages', 'continues', 'request_key', 'derive_seed', 'sample_seed', 'Reply',
+           'ChatError', 'classify', 'redact', 'api_key', 'run_sync', 'FunctionBackend', 'OpenAIBackend', 'LocalBackend',
+           'cut_at_stop', 'weights_tag', 'TransformersBackend', 'vllm_available', 'VLLMBackend', 'make_backend',
+           'ResponseStore', 'Tally', 'Ledger', 'ChatResult', 'Chat', 'request_seed', 'gather_bounded']
 
 # %% ../nbs/06_chat.ipynb #4b26fa80
 class ChatConfig(BaseModel):
@@ -92,6 +92,21 @@ def request_key(model_id: str,  # the backend's `model_id`
     payload = [model_id, [[m['role'], m['content']] for m in messages], s.temperature, s.max_tokens, s.top_p,
                list(s.stop), s.seed, index]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(',', ':')).encode()).hexdigest()
+
+# %% ../nbs/06_chat.ipynb #c9d7c670
+def derive_seed(*parts,  # what the seed stands for: ints, strings, lists of them (JSON-able)
+               ) -> int:  # a non-negative 63-bit integer
+    "A seed that depends on `parts` and on nothing else."
+    blob = json.dumps(parts, ensure_ascii=False, separators=(',', ':'), default=str).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:8], 'big') >> 1
+
+# %% ../nbs/06_chat.ipynb #b089235f
+def sample_seed(s: Sampling,  # the request's sampling settings (its `seed` None counts as 0)
+                messages: list[dict],  # the request's messages
+                index: int,  # which sample of the request
+               ) -> int:  # a non-negative 63-bit integer
+    "The seed of sample `index` of a request."
+    return derive_seed(s.seed or 0, s.temperature, s.top_p, [[m['role'], m['content']] for m in messages], index)
 
 # %% ../nbs/06_chat.ipynb #09263e24
 @dataclass
@@ -172,7 +187,7 @@ def run_sync(coro):  # the coroutine to run
 # %% ../nbs/06_chat.ipynb #f02a3255
 class FunctionBackend:
     "A backend that calls `fn(messages, n, sampling)`, which returns `n` texts (or a `Reply`); sync or async."
-    supports_n = True
+    supports_n = seeds_samples = True
     def __init__(self,
                  fn: Callable,  # `fn(messages, n, sampling)` -> `n` texts or a `Reply`
                  name: str | None = None,  # the model id's name; None: the function's
@@ -183,17 +198,18 @@ class FunctionBackend:
 
 # %% ../nbs/06_chat.ipynb #1ad50c8a
 @patch
-async def complete(self: FunctionBackend, messages: list[dict], n: int, s: Sampling) -> Reply:
-    out = self.fn(messages, n, s)
+async def complete(self: FunctionBackend, messages: list[dict], n: int, s: Sampling, first: int = 0) -> Reply:
+    out = self.fn(messages, first + n, s)
     if asyncio.iscoroutine(out): out = await out
-    if isinstance(out, Reply): return out
-    return Reply(list(out), ['stop'] * len(out), sum(len(m['content'].split()) for m in messages),
-                 sum(len(t.split()) for t in out))
+    if isinstance(out, Reply): return replace(out, texts=out.texts[first:], finish_reasons=out.finish_reasons[first:])
+    out = list(out)[first:]
+    return Reply(out, ['stop'] * len(out), sum(len(m['content'].split()) for m in messages), sum(len(t.split()) for t in out))
 
 # %% ../nbs/06_chat.ipynb #03e52eac
 class OpenAIBackend:
     "Any OpenAI-compatible chat-completions server, through the `openai` client."
     own_timeout = True  # the client times each request out itself
+    seeds_samples = False  # one seed per request: `Chat` asks for seeded samples one by one
     def __init__(self,
                  model: str,  # the model's name on the server
                  base_url: str | None = None,  # the server's `/v1` URL; None: OpenAI
@@ -220,13 +236,13 @@ def client(self: OpenAIBackend):
     return self._client
 
 # %% ../nbs/06_chat.ipynb #21666681
-def _request_kw(model: str, messages: list[dict], n: int, s: Sampling) -> dict:
-    "The keyword arguments of `chat.completions.create` for a request."
+def _request_kw(model: str, messages: list[dict], n: int, s: Sampling, first: int = 0) -> dict:
+    "The keyword arguments of `chat.completions.create` for samples `first`, ... of a request."
     kw = dict(model=model, messages=messages, temperature=s.temperature, max_tokens=s.max_tokens)
     if n != 1: kw['n'] = n
     if s.top_p != 1.0: kw['top_p'] = s.top_p
     if s.stop: kw['stop'] = list(s.stop)
-    if s.seed is not None: kw['seed'] = s.seed
+    if s.seed is not None: kw['seed'] = sample_seed(s, messages, first) % 2 ** 31  # servers differ on wider seeds
     if continues(messages): kw['extra_body'] = dict(continue_final_message=True, add_generation_prompt=False)  # vLLM's and SGLang's servers
     return kw
 
@@ -239,8 +255,8 @@ async def aclose(self: OpenAIBackend):
 
 # %% ../nbs/06_chat.ipynb #4cb9f240
 @patch
-async def complete(self: OpenAIBackend, messages: list[dict], n: int, s: Sampling) -> Reply:
-    r = await self.client().chat.completions.create(**_request_kw(self.model, messages, n, s))
+async def complete(self: OpenAIBackend, messages: list[dict], n: int, s: Sampling, first: int = 0) -> Reply:
+    r = await self.client().chat.completions.create(**_request_kw(self.model, messages, n, s, first))
     if not getattr(r, 'choices', None): raise ChatError('reply without choices', True)
     u = r.usage
     return Reply([c.message.content or '' for c in r.choices], [c.finish_reason for c in r.choices],
@@ -249,15 +265,15 @@ async def complete(self: OpenAIBackend, messages: list[dict], n: int, s: Samplin
 # %% ../nbs/06_chat.ipynb #43b6fa8b
 class LocalBackend:
     "Base of in-process backends: gathers concurrent requests into batches for `_generate`."
-    supports_n = True
+    supports_n = seeds_samples = True
     refills = False  # whether `_generate` refills its own `batch_size` slots (then it takes every waiting request)
     def __init__(self, batch_size: int = 16):  # sequences decoded at once
         self.batch_size = batch_size
         self._queue, self._loop, self._runner = None, None, None
         self._lock = threading.Lock()  # one generate at a time, whichever loop asks
 
-    def _generate(self, prompts: list[tuple[list[dict], int]], s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
-        "The replies to `prompts` ((messages, n) pairs); `on_reply(i, reply)` as each is ready, if given."
+    def _generate(self, prompts: list[tuple[list[dict], int, int]], s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
+        "The replies to `prompts` ((messages, n, first): samples `first`, ...); `on_reply(i, reply)` as each is ready, if given."
         raise NotImplementedError
 
 # %% ../nbs/06_chat.ipynb #3db6c0a6
@@ -277,17 +293,17 @@ def _locked_generate(self: LocalBackend, prompts, s, on_reply=None):
 # %% ../nbs/06_chat.ipynb #4b67d4c7
 @patch
 async def _serve_chunk(self: LocalBackend, chunk: list[tuple], s: Sampling):
-    "Generate the replies of `chunk` (requests with sampling `s`) and settle their futures."
+    "Generate the replies of `chunk` (`((messages, n, first), sampling, future)` items with sampling `s`) and settle their futures."
     loop = asyncio.get_running_loop()
     def settle(i, r):
-        if not chunk[i][3].done(): chunk[i][3].set_result(r)
+        if not chunk[i][2].done(): chunk[i][2].set_result(r)
     try:
-        replies = await asyncio.to_thread(self._locked_generate, [(m, n) for m, n, _, _ in chunk], s,
+        replies = await asyncio.to_thread(self._locked_generate, [req for req, _, _ in chunk], s,
                                           lambda i, r: loop.call_soon_threadsafe(settle, i, r))
         for i, r in enumerate(replies): settle(i, r)
     except Exception as e:
         for it in chunk:
-            if not it[3].done(): it[3].set_exception(e)
+            if not it[2].done(): it[2].set_exception(e)
 
 # %% ../nbs/06_chat.ipynb #217a456d
 @patch
@@ -295,11 +311,11 @@ async def _run(self: LocalBackend):
     while True:
         items = await self._waiting()
         groups: dict[Sampling, list] = {}
-        for it in items: groups.setdefault(it[2], []).append(it)
+        for it in items: groups.setdefault(it[1], []).append(it)
         for s, group in groups.items():
             size = len(group) if self.refills else max(1, self.batch_size)
             for j in range(0, len(group), size):
-                chunk = [it for it in group[j:j + size] if not it[3].done()]
+                chunk = [it for it in group[j:j + size] if not it[2].done()]
                 if not chunk: continue
                 await self._serve_chunk(chunk, s)
 
@@ -312,13 +328,13 @@ async def aclose(self: LocalBackend):
 
 # %% ../nbs/06_chat.ipynb #951f3e28
 @patch
-async def complete(self: LocalBackend, messages: list[dict], n: int, s: Sampling) -> Reply:
+async def complete(self: LocalBackend, messages: list[dict], n: int, s: Sampling, first: int = 0) -> Reply:
     loop = asyncio.get_running_loop()
     if self._loop is not loop:
         self._queue, self._loop = asyncio.Queue(), loop
         self._runner = loop.create_task(self._run())
     fut = loop.create_future()
-    self._queue.put_nowait((messages, n, s, fut))
+    self._queue.put_nowait(((messages, n, first), s, fut))
     return await fut
 
 # %% ../nbs/06_chat.ipynb #539017a4
@@ -330,12 +346,26 @@ def cut_at_stop(text: str,  # a completion
     return (text[:min(hits)], True) if hits else (text, False)
 
 # %% ../nbs/06_chat.ipynb #ee591290
+_HASHED: dict[tuple, str] = {}  # (path, size, mtime) -> the file's SHA-256
+
+def _file_hash(f: Path) -> str:
+    "The SHA-256 of a file's contents (remembered while its size and time stay the same)."
+    st = f.stat()
+    key = (str(f.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHED:
+        h = hashlib.sha256()
+        with open(f, 'rb') as fh:
+            for block in iter(lambda: fh.read(1 << 22), b''): h.update(block)
+        _HASHED[key] = h.hexdigest()
+    return _HASHED[key]
+
 def weights_tag(model: str,  # a local model folder or a hub id
                ) -> str:  # '@' and 12 hex digits, or ''
-    "For a local model folder, `@` and a short hash of its weight files' names, sizes and times; '' for a hub id."
-    files = sorted(f for pat in ('*.safetensors', '*.bin') for f in Path(model).glob(pat)) if Path(model).is_dir() else []
+    "For a local model folder, `@` and a short hash of its weight files' names and contents; '' for a hub id."
+    pats = ('*.safetensors', '*.bin', '*.gguf')
+    files = sorted(f for pat in pats for f in Path(model).glob(pat) if f.name != 'training_args.bin') if Path(model).is_dir() else []
     if not files: return ''
-    sig = '|'.join(f'{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}' for f in files)
+    sig = '|'.join(f'{f.name}:{_file_hash(f)}' for f in files)
     return '@' + hashlib.sha256(sig.encode()).hexdigest()[:12]
 
 # %% ../nbs/06_chat.ipynb #906ae80b
@@ -403,14 +433,13 @@ def _reply(self: TransformersBackend, rows: list[list[int]], prompt_tokens: int,
 # %% ../nbs/06_chat.ipynb #1564e468
 @patch
 def _generate(self: TransformersBackend, prompts, s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
-    import torch
     from supercorrect_nb.decoding import decode_stream
-    ids = [self.tok(self.prompt_text(m), add_special_tokens=False)['input_ids'] for m, _ in prompts]
-    owner = [i for i, (_, n) in enumerate(prompts) for _ in range(n)]
+    ids = [self.tok(self.prompt_text(m), add_special_tokens=False)['input_ids'] for m, _, _ in prompts]
+    owner = [(i, first + k) for i, (_, n, first) in enumerate(prompts) for k in range(n)]
+    seeds = [sample_seed(s, prompts[i][0], k) for i, k in owner]
     rows, replies, ends = [[] for _ in prompts], [None] * len(prompts), self._end_ids()
-    if s.seed is not None: torch.manual_seed(s.seed)
-    for j, new in decode_stream(self.model, [ids[i] for i in owner], self.batch_size, **self._generate_kw(s)):
-        i = owner[j]; rows[i].append((j, new))
+    for j, new in decode_stream(self.model, [ids[i] for i, _ in owner], self.batch_size, seeds=seeds, **self._generate_kw(s)):
+        i = owner[j][0]; rows[i].append((j, new))
         if len(rows[i]) < prompts[i][1]: continue
         replies[i] = self._reply([r for _, r in sorted(rows[i])], len(ids[i]), ends, s.stop)
         if on_reply is not None: on_reply(i, replies[i])
@@ -437,17 +466,22 @@ class VLLMBackend(LocalBackend):
 @patch
 def _generate(self: VLLMBackend, prompts, s: Sampling, on_reply: Callable | None = None) -> list[Reply]:
     from vllm import SamplingParams
-    params = [SamplingParams(n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
-                             stop=list(s.stop) or None, seed=s.seed) for _, n in prompts]
-    outs = [None] * len(prompts)
+    samples = [(i, first + k) for i, (_, n, first) in enumerate(prompts) for k in range(n)]
+    params = [SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, stop=list(s.stop) or None,
+                             seed=None if s.temperature == 0 else sample_seed(s, prompts[i][0], k)) for i, k in samples]
+    outs = [None] * len(samples)
     for go_on in (False, True):  # vLLM continues an open assistant turn only when told, for a whole call
-        idx = [i for i, (m, _) in enumerate(prompts) if continues(m) == go_on]
+        idx = [j for j, (i, _) in enumerate(samples) if continues(prompts[i][0]) == go_on]
         if not idx: continue
-        got = self.llm.chat([prompts[i][0] for i in idx], [params[i] for i in idx], use_tqdm=False,
+        got = self.llm.chat([prompts[samples[j][0]][0] for j in idx], [params[j] for j in idx], use_tqdm=False,
                             add_generation_prompt=not go_on, continue_final_message=go_on)
-        for i, o in zip(idx, got): outs[i] = o
-    return [Reply([c.text for c in o.outputs], [c.finish_reason for c in o.outputs], len(o.prompt_token_ids or []),
-                  sum(len(c.token_ids) for c in o.outputs)) for o in outs]
+        for j, o in zip(idx, got): outs[j] = o
+    replies = [Reply([], [], 0, 0) for _ in prompts]
+    for (i, _), o in zip(samples, outs):
+        c, r = o.outputs[0], replies[i]
+        r.texts.append(c.text); r.finish_reasons.append(c.finish_reason)
+        r.prompt_tokens, r.completion_tokens = len(o.prompt_token_ids or []), r.completion_tokens + len(c.token_ids)
+    return replies
 
 # %% ../nbs/06_chat.ipynb #1c872e29
 def make_backend(config: ChatConfig,  # the endpoint's settings
@@ -626,12 +660,13 @@ class Chat:
                  store: ResponseStore | str | Path | None = None,  # a store or its file; None: in memory
                  stage: str = 'default',  # the ledger's stage for calls that name none
                  ledger: Ledger | None = None,  # share one ledger between several `Chat`s
+                 seed: int | None = None,  # the seed sampled requests derive theirs from (`request_seed`)
                 ):
         if config is None and backend is None: raise ValueError('give a ChatConfig or a backend')
         self.config = config or ChatConfig(model=getattr(backend, 'model_id', 'backend'), backend='openai')
         self.backend = backend or make_backend(self.config)
         self.store = store if isinstance(store, ResponseStore) else ResponseStore(store or ':memory:')
-        self.stage, self.ledger = stage, ledger or Ledger()
+        self.stage, self.ledger, self.seed = stage, ledger or Ledger(), seed
 
     @property
     def model_id(self) -> str: return self.backend.model_id
@@ -640,10 +675,10 @@ class Chat:
 
 # %% ../nbs/06_chat.ipynb #0e1624ae
 @patch
-async def _attempt(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Tally) -> Reply:
+async def _attempt(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Tally, first: int = 0) -> Reply:
     "One backend request; an empty reply raises a retryable `ChatError`."
     cfg = self.config
-    call = self.backend.complete(messages, n, s)
+    call = self.backend.complete(messages, n, s, first)
     r = await (call if getattr(self.backend, 'own_timeout', False) else asyncio.wait_for(call, cfg.timeout))
     tally.calls += 1
     if not r.texts or (cfg.retry_empty and not all(t.strip() for t in r.texts)):
@@ -657,12 +692,12 @@ def _backoff_delay(cfg: ChatConfig, err: ChatError, attempt: int) -> float:
 
 # %% ../nbs/06_chat.ipynb #26fcfb25
 @patch
-async def _call(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Tally) -> Reply:
+async def _call(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Tally, first: int = 0) -> Reply:
     "One backend request, retried on retryable faults."
     cfg = self.config
     for attempt in range(cfg.max_retries + 1):
         try:
-            return await self._attempt(messages, n, s, tally)
+            return await self._attempt(messages, n, s, tally, first)
         except Exception as e:
             err = classify(e)
             if not err.retryable or attempt == cfg.max_retries:
@@ -673,16 +708,28 @@ async def _call(self: Chat, messages: list[dict], n: int, s: Sampling, tally: Ta
             await asyncio.sleep(delay)
 
 # %% ../nbs/06_chat.ipynb #b37dc133
+def _requests(indices: list[int],  # the sample indices to ask for, ascending
+              one_each: bool,  # one request per sample
+             ) -> list[tuple[int, int]]:  # (first, n) per request
+    "The requests that ask for samples `indices`."
+    out = []
+    for i in indices:
+        if out and not one_each and out[-1][0] + out[-1][1] == i: out[-1] = (out[-1][0], out[-1][1] + 1)
+        else: out.append((i, 1))
+    return out
+
+# %% ../nbs/06_chat.ipynb #c3df8b35
 @patch
-async def _complete(self: Chat, messages, n: int, s: Sampling, tally: Tally) -> tuple[list[Reply], str | None]:
-    "`n` samples, in one request or one per sample; the replies got and the error, if any."
-    if n == 1 or self.backend.supports_n:
-        try: return [await self._call(messages, n, s, tally)], None
-        except ChatError as e: return [], e.reason
-    seeds = [None if s.seed is None else s.seed + i for i in range(n)]
-    got = await asyncio.gather(*[self._call(messages, 1, replace(s, seed=sd), tally) for sd in seeds], return_exceptions=True)
-    errs = [g.reason if isinstance(g, ChatError) else redact(repr(g)) for g in got if isinstance(g, BaseException)]
-    return [g for g in got if isinstance(g, Reply)], (errs[0] if errs else None)
+async def _complete(self: Chat, messages, indices: list[int], s: Sampling, tally: Tally) -> tuple[list, list[Reply], str | None]:
+    "Samples `indices` of a request: per index (text, finish reason) or None; the replies got; the first error."
+    b = self.backend
+    reqs = _requests(indices, not b.supports_n or (s.seed is not None and not getattr(b, 'seeds_samples', True)))
+    got = await asyncio.gather(*[self._call(messages, n, s, tally, first) for first, n in reqs], return_exceptions=True)
+    by_index, errs = {}, []
+    for (first, n), g in zip(reqs, got):
+        if isinstance(g, BaseException): errs.append(g.reason if isinstance(g, ChatError) else redact(repr(g))); continue
+        by_index.update({first + k: tf for k, tf in enumerate(zip(g.texts[:n], g.finish_reasons[:n]))})
+    return [by_index.get(i) for i in indices], [g for g in got if isinstance(g, Reply)], (errs[0] if errs else None)
 
 # %% ../nbs/06_chat.ipynb #4ce6783e
 @patch
@@ -714,14 +761,15 @@ def _count(self: Chat, replies: list[Reply], res: ChatResult, tally: Tally) -> t
 
 # %% ../nbs/06_chat.ipynb #138a368f
 @patch
-def _store(self: Chat, res: ChatResult, keys: list[str], missing: list[int], got: list[tuple], pt: int, ct: int,
+def _store(self: Chat, res: ChatResult, keys: list[str], missing: list[int], got: list[tuple | None], pt: int, ct: int,
            request: str, stage: str, first_index: int):
-    "Put the new samples `got` (text, finish reason) in `res` and in the store."
-    texts, finish, rows = res.texts, res.finish_reasons, []
-    for j, (i, (t, f)) in enumerate(zip(missing, got)):
+    "Put the new samples `got` (text, finish reason; None when missing) in `res` and in the store."
+    texts, finish, new = res.texts, res.finish_reasons, [(i, g) for i, g in zip(missing, got) if g is not None]
+    rows = []
+    for j, (i, (t, f)) in enumerate(new):
         texts[i], finish[i] = t, f
         rows.append((keys[i], self.model_id, stage, first_index + i, request, t, f,
-                     pt if j == 0 else 0, ct // len(got) + (ct % len(got) if j == 0 else 0)))
+                     pt if j == 0 else 0, ct // len(new) + (ct % len(new) if j == 0 else 0)))
     if rows: self.store.put_many(rows)
 
 # %% ../nbs/06_chat.ipynb #ed327f93
@@ -729,15 +777,32 @@ def _store(self: Chat, res: ChatResult, keys: list[str], missing: list[int], got
 async def _fill(self: Chat, res: ChatResult, msgs: list[dict], s: Sampling, keys: list[str], missing: list[int],
                 stage: str, first_index: int, tally: Tally):
     "Ask the backend for the `missing` samples; store them and fill them into `res`."
-    replies, res.error = await self._complete(msgs, len(missing), s, tally)
-    got = [(t, f) for r in replies for t, f in zip(r.texts, r.finish_reasons)][:len(missing)]
+    got, replies, res.error = await self._complete(msgs, [first_index + i for i in missing], s, tally)
     pt, ct = self._count(replies, res, tally)
     request = _request_json(msgs, s)
     self._store(res, keys, missing, got, pt, ct, request, stage, first_index)
-    if len(got) < len(missing):
-        res.error = res.error or f'{len(missing) - len(got)} of {len(missing)} samples missing from the reply'
+    if lost := [i for i, g in zip(missing, got) if g is None]:
+        res.error = res.error or f'{len(lost)} of {len(missing)} samples missing from the reply'
         tally.failures += 1
-        for i in missing[len(got):]: self.store.fail(keys[i], self.model_id, stage, request, res.error)
+        for i in lost: self.store.fail(keys[i], self.model_id, stage, request, res.error)
+
+# %% ../nbs/06_chat.ipynb #52e6fd68
+def request_seed(chat_seed: int | None,  # the `Chat`'s seed
+                 seed: int | None,  # the seed a call gives
+                 temperature: float,  # the call's temperature
+                ) -> int | None:  # the request's seed
+    "The seed of a request: None when greedy; the one seed given; or one derived from both."
+    if temperature == 0 or (chat_seed is None and seed is None): return None
+    return seed if chat_seed is None else chat_seed if seed is None else derive_seed(chat_seed, seed)
+
+# %% ../nbs/06_chat.ipynb #f4bbf272
+@patch
+async def _ask(self: Chat, msgs: list[dict], n: int, s: Sampling, first_index: int, stage: str) -> ChatResult:
+    "Samples `first_index`, ... of `msgs` under `s`: stored ones from the store, the rest from the backend."
+    tally = self.ledger[(stage, self.model_id)]
+    keys, missing, res = self._lookup(msgs, s, n, first_index, tally)
+    if missing: await self._fill(res, msgs, s, keys, missing, stage, first_index, tally)
+    return res
 
 # %% ../nbs/06_chat.ipynb #cd687d1a
 @patch
@@ -747,7 +812,7 @@ async def chat(self: Chat,
                temperature: float = 0.0,
                max_tokens: int = 1024,
                stop=None,  # a stop string, or several
-               seed: int | None = None,
+               seed: int | None = None,  # this call's seed, combined with the `Chat`'s (`request_seed`)
                top_p: float = 1.0,
                parse: Callable | None = None,  # reads a text; raising `ValueError` (or returning a verdict with `ok=False`) rejects it
                reasks: int = 0,  # how many times a rejected text may be asked again
@@ -757,10 +822,8 @@ async def chat(self: Chat,
     "Sample `n` completions of `messages` (stored ones come from the store)."
     msgs = as_messages(messages)
     stop = (stop,) if isinstance(stop, str) else tuple(stop or ())
-    s, stage = Sampling(temperature, max_tokens, top_p, stop, seed), stage or self.stage
-    tally = self.ledger[(stage, self.model_id)]
-    keys, missing, res = self._lookup(msgs, s, n, first_index, tally)
-    if missing: await self._fill(res, msgs, s, keys, missing, stage, first_index, tally)
+    s, stage = Sampling(temperature, max_tokens, top_p, stop, request_seed(self.seed, seed, temperature)), stage or self.stage
+    res = await self._ask(msgs, n, s, first_index, stage)
     if parse is not None: await self._reask(res, msgs, parse, reasks, s, first_index, stage)
     return res
 
@@ -783,8 +846,7 @@ async def _reask_one(self: Chat, text: str, msgs: list[dict], parse: Callable, r
     while reason is not None and tries < reasks:
         tries += 1
         convo = convo + [{'role': 'assistant', 'content': text}, {'role': 'user', 'content': REASK_USER.format(reason=reason)}]
-        again = await self.chat(convo, 1, s.temperature, s.max_tokens, s.stop, s.seed, s.top_p,
-                                first_index=index, stage=stage)
+        again = await self._ask(convo, 1, s, index, stage)
         if not again.ok: break
         text = again.text
         value, reason = _parse(parse, text)
@@ -801,6 +863,33 @@ async def _reask(self: Chat, res: ChatResult, msgs, parse, reasks: int, s: Sampl
         res.texts[i], res.parsed[i] = text, value
         res.reasks += tries
         self.ledger[(stage, self.model_id)].reasks += tries
+
+# %% ../nbs/06_chat.ipynb #4a10ef78
+async def gather_bounded(fn: Callable,  # an async function of one item
+                         items: Sequence,  # the items, in the order the results come back
+                         concurrency: int = 8,  # how many run at once
+                         desc: str | None = None,  # the progress bar's label
+                         progress: bool = True,  # draw the progress bar (on stderr)
+                         on_error: Callable | None = None,  # `on_error(item, exception)` gives a failed item's result; None raises
+                         note: Callable[[], str] | None = None,  # what the bar shows beside the count
+                         ) -> list:
+    "`await fn(item)` for every item, `concurrency` at a time, results in order."
+    from tqdm.auto import tqdm
+    sem, bar = asyncio.Semaphore(max(1, concurrency)), tqdm(total=len(items), desc=desc, disable=not progress, file=sys.stderr, smoothing=0.05)
+    last = [0.0]
+    async def one(item):
+        async with sem:
+            try: out = await fn(item)
+            except Exception as e:
+                if on_error is None: raise
+                out = on_error(item, e)
+        bar.update(1)
+        if note is not None and progress and time.monotonic() - last[0] > 0.5: bar.set_postfix_str(note(), refresh=False); last[0] = time.monotonic()
+        return out
+    try: return list(await asyncio.gather(*[one(x) for x in items]))
+    finally:
+        if note is not None and progress: bar.set_postfix_str(note())
+        bar.close()
 
 # %% ../nbs/06_chat.ipynb #539171d6
 @patch
@@ -821,30 +910,6 @@ def _progress_note(self: Chat, before: Tally) -> str:
     return (f'fail {t.failures - before.failures} stored {t.cached - before.cached} '
             f'tok {t.prompt_tokens - before.prompt_tokens}/{t.completion_tokens - before.completion_tokens}')
 
-# %% ../nbs/06_chat.ipynb #517534b1
-@patch
-def _batch_bar(self: Chat, total: int, desc: str, progress: bool):
-    "A batch's progress bar, a function that shows the note on it, and one to call after each item."
-    from tqdm.auto import tqdm
-    before = self.ledger.total()
-    bar = tqdm(total=total, desc=desc, disable=not progress, file=sys.stderr, smoothing=0.05)
-    last = [0.0]
-    def show(): bar.set_postfix_str(self._progress_note(before), refresh=False)
-    def tick():
-        bar.update(1)
-        if progress and time.monotonic() - last[0] > 0.5: show(); last[0] = time.monotonic()
-    return bar, show, tick
-
-# %% ../nbs/06_chat.ipynb #75e3f3ac
-@patch
-async def _batch_worker(self: Chat, reqs: list[dict], todo: list[int], results: list, defaults: dict, stage: str,
-                        tick: Callable):
-    "Take the next request off `todo` (from its end) until none are left; `tick()` after each."
-    while todo:
-        i = todo.pop()
-        results[i] = await self._batch_item(reqs[i], defaults, stage)
-        tick()
-
 # %% ../nbs/06_chat.ipynb #698cea76
 @patch
 async def batch(self: Chat,
@@ -856,16 +921,11 @@ async def batch(self: Chat,
                ) -> list[ChatResult]:
     "`chat` over many requests (message lists, or dicts of `chat` arguments), in order, `concurrency` at a time."
     reqs = [r if isinstance(r, dict) else {'messages': r} for r in requests]
-    results: list[ChatResult | None] = [None] * len(reqs)
-    todo = list(range(len(reqs)))[::-1]
-    stage = defaults.get('stage') or self.stage
-    bar, show, tick = self._batch_bar(len(reqs), desc or stage, progress)
-    workers = min(concurrency or self.config.concurrency, len(reqs)) or 1
-    await asyncio.gather(*[self._batch_worker(reqs, todo, results, defaults, stage, tick) for _ in range(workers)])
-    if progress: show()
-    bar.close()
+    stage, before = defaults.get('stage') or self.stage, self.ledger.total()
+    res = await gather_bounded(lambda r: self._batch_item(r, defaults, stage), reqs, concurrency or self.config.concurrency,
+                               desc or stage, progress, note=lambda: self._progress_note(before))
     if progress: print(self.ledger.summary(), file=sys.stderr)
-    return results
+    return res
 
 # %% ../nbs/06_chat.ipynb #9145ec62
 @patch
@@ -890,25 +950,3 @@ def chat_sync(self: Chat, *args, **kwargs) -> ChatResult:
 def batch_sync(self: Chat, *args, **kwargs) -> list[ChatResult]:
     "`batch`, from code that is not async."
     return run_sync(self._then_close(self.batch(*args, **kwargs)))
-
-# %% ../nbs/06_chat.ipynb #4a10ef78
-async def gather_bounded(fn: Callable,  # an async function of one item
-                         items: Sequence,  # the items, in the order the results come back
-                         concurrency: int = 8,  # how many run at once
-                         desc: str | None = None,  # the progress bar's label
-                         progress: bool = True,  # draw the progress bar (on stderr)
-                         on_error: Callable | None = None,  # `on_error(item, exception)` gives a failed item's result; None raises
-                         ) -> list:
-    "`await fn(item)` for every item, `concurrency` at a time, results in order."
-    from tqdm.auto import tqdm
-    sem, bar = asyncio.Semaphore(max(1, concurrency)), tqdm(total=len(items), desc=desc, disable=not progress, file=sys.stderr)
-    async def one(item):
-        async with sem:
-            try: out = await fn(item)
-            except Exception as e:
-                if on_error is None: raise
-                out = on_error(item, e)
-        bar.update(1)
-        return out
-    try: return list(await asyncio.gather(*[one(x) for x in items]))
-    finally: bar.close()

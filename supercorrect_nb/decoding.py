@@ -14,7 +14,8 @@ from transformers.cache_utils import DynamicLayer
 from transformers.generation.logits_process import LogitsProcessorList
 
 # %% auto #0
-__all__ = ['SlotLayer', 'SlotCache', 'generate_setup', 'draw', 'next_tokens', 'Decoder', 'decode_stream', 'decode']
+__all__ = ['SlotLayer', 'SlotCache', 'generate_setup', 'mix64', 'uniforms', 'draw', 'next_tokens', 'Decoder', 'decode_stream',
+           'decode']
 
 # %% ../nbs/05a_decoding.ipynb #d0d98dc8
 class SlotLayer(DynamicLayer):
@@ -106,23 +107,45 @@ def generate_setup(model,  # a transformers causal LM
                                         logits_processor=LogitsProcessorList(), device=input_ids.device)
     return gc, procs
 
+# %% ../nbs/05a_decoding.ipynb #ee121177
+def _signed(c: int) -> int: return c - (1 << 64) if c >= 1 << 63 else c  # a 64-bit constant as an int64
+
+_GOLDEN, _M1, _M2 = map(_signed, (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
+
+def _shr(x: torch.Tensor, k: int) -> torch.Tensor: return (x >> k) & ((1 << (64 - k)) - 1)  # logical shift of int64
+
+def mix64(x: torch.Tensor,  # int64 words
+         ) -> torch.Tensor:  # int64 words, each input bit spread over all output bits
+    "SplitMix64's finalizer on int64 tensors."
+    x = (x ^ _shr(x, 30)) * _M1
+    x = (x ^ _shr(x, 27)) * _M2
+    return x ^ _shr(x, 31)
+
+# %% ../nbs/05a_decoding.ipynb #dfc4e968
+def uniforms(keys: torch.Tensor,  # [batch] int64: each row's key
+             positions: torch.Tensor,  # [batch] int64: which of the row's numbers (its token's position among the new tokens)
+            ) -> torch.Tensor:  # [batch] float64 in [0, 1)
+    "The number at `positions` of each row's stream, keyed by `keys`."
+    return _shr(mix64(keys + (positions + 1) * _GOLDEN), 11).to(torch.float64) / 2.0 ** 53
+
 # %% ../nbs/05a_decoding.ipynb #cf34ea91
 def draw(probs: torch.Tensor,  # [batch, vocab], each row summing to 1 (or any positive total)
+         u: torch.Tensor,  # [batch] uniform numbers in [0, 1), one per row (`uniforms`)
         ) -> torch.Tensor:  # [batch] token ids
-    "One token per row, drawn from `probs` by inverse CDF on torch's global random stream."
-    cdf = probs.cumsum(-1)
-    u = torch.rand(len(cdf), 1, device=cdf.device, dtype=cdf.dtype) * cdf[:, -1:]
-    return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp(max=cdf.shape[-1] - 1)
+    "One token per row, drawn from `probs` by inverse CDF at the row's number `u`."
+    cdf = probs.to(torch.float64).cumsum(-1)
+    x = (u.to(cdf) * cdf[:, -1]).unsqueeze(1)
+    return torch.searchsorted(cdf, x, right=True).squeeze(1).clamp(max=cdf.shape[-1] - 1)
 
 # %% ../nbs/05a_decoding.ipynb #1162a1bd
 def next_tokens(logits: torch.Tensor,  # [batch, vocab]: the last position's logits
                 seq: torch.Tensor,  # [batch, length]: the tokens so far (some processors look at them)
                 procs,  # the `LogitsProcessorList` from `generate_setup`
-                sample: bool,  # draw (True) or take the argmax (False)
+                u: torch.Tensor | None = None,  # [batch] the rows' uniform numbers; None: greedy
                ) -> torch.Tensor:  # [batch] token ids
-    "Each row's next token, through `procs`: the argmax, or a draw from the softmax."
+    "Each row's next token, through `procs`: the argmax, or a draw from the softmax at `u`."
     scores = procs(seq, logits.to(copy=True, dtype=torch.float32))
-    return draw(scores.softmax(-1)) if sample else scores.argmax(-1)
+    return scores.argmax(-1) if u is None else draw(scores.softmax(-1), u)
 
 # %% ../nbs/05a_decoding.ipynb #71770fa0
 def _cache_kw(model) -> str:
@@ -136,10 +159,17 @@ def _end_ids(gc, device) -> torch.Tensor:
     e = gc.eos_token_id
     return torch.tensor([] if e is None else [e] if isinstance(e, int) else list(e), dtype=torch.long, device=device)
 
+# %% ../nbs/05a_decoding.ipynb #9cb81d65
+def _row_keys(seeds: list[int] | None, n: int, device) -> torch.Tensor:
+    "`seeds` (one per prompt, any integers) as int64 keys; None: `n` keys from torch's global stream."
+    if seeds is None: return torch.randint(-2 ** 63, 2 ** 63 - 1, (n,), device=device)
+    if len(seeds) != n: raise ValueError(f'{len(seeds)} seeds for {n} prompts')
+    return torch.tensor([_signed(int(s) % 2 ** 64) for s in seeds], dtype=torch.long, device=device)
+
 # %% ../nbs/05a_decoding.ipynb #3ac12116
 class Decoder:
     "The state of decoding `prompts` (lists of token ids) through `slots` rows at a time."
-    def __init__(self, model, prompts: list[list[int]], slots: int = 64, **generate_kwargs):
+    def __init__(self, model, prompts: list[list[int]], slots: int = 64, seeds: list[int] | None = None, **generate_kwargs):
         from transformers.generation.stopping_criteria import StopStringCriteria
         self.model, self.prompts, self.dev, width = model, prompts, model.device, max(map(len, prompts))
         self.gc, self.procs = generate_setup(model, torch.zeros(1, width, dtype=torch.long, device=self.dev), **generate_kwargs)
@@ -152,6 +182,17 @@ class Decoder:
         self.tokens = torch.full((n, cols), self.pad, dtype=torch.long, device=self.dev)
         self.pos, self.pending = torch.zeros(n, dtype=torch.long, device=self.dev), torch.full((n,), self.pad, device=self.dev)
         self.queue, self.rows, self.new, self.start = deque(range(len(prompts))), [None] * n, [None] * n, [width] * n
+        self.seeds = _row_keys(seeds, len(prompts), self.dev) if self.gc.do_sample else None
+        self.key, self.drawn = torch.zeros(n, dtype=torch.long, device=self.dev), torch.zeros(n, dtype=torch.long, device=self.dev)
+
+# %% ../nbs/05a_decoding.ipynb #5d8ba870
+@patch
+def _numbers(self: Decoder, slots: torch.Tensor) -> torch.Tensor | None:
+    "The next number of each slot in `slots` (None when greedy), counted as drawn."
+    if self.seeds is None: return None
+    u = uniforms(self.key[slots], self.drawn[slots])
+    self.drawn[slots] += 1
+    return u
 
 # %% ../nbs/05a_decoding.ipynb #900015da
 @patch(as_prop=True)
@@ -189,7 +230,8 @@ def admit(self: Decoder, free: list[int]) -> list[int]:
     self.mask[sl], self.tokens[sl], self.pos[sl] = 0, self.pad, p[:, -1] + 1
     self.mask[sl, hi - n:hi], self.tokens[sl, hi - n:hi] = m, x
     for s, i, r in zip(slots, take, ids): self.rows[s], self.new[s], self.start[s] = i, [], hi - len(r)
-    self.pending[sl] = t = next_tokens(logits, x, self.procs, self.gc.do_sample)
+    if self.seeds is not None: self.key[sl], self.drawn[sl] = self.seeds[take], 0
+    self.pending[sl] = t = next_tokens(logits, x, self.procs, self._numbers(sl))
     return self.record(slots, t, x)
 
 # %% ../nbs/05a_decoding.ipynb #f95a94b1
@@ -205,7 +247,7 @@ def step(self: Decoder) -> list[int]:
                         **{_cache_kw(self.model): self.cache}, use_cache=True).logits[:, -1]
     self.cache.view(lo, hi + 1); self.pos += 1
     seq = self.tokens[:, lo:hi + 1]
-    self.pending = next_tokens(logits, seq, self.procs, self.gc.do_sample)
+    self.pending = next_tokens(logits, seq, self.procs, self._numbers(torch.arange(len(self.rows), device=self.dev)))
     return self.record(list(range(len(self.rows))), self.pending, seq)
 
 # %% ../nbs/05a_decoding.ipynb #86a72561
@@ -232,6 +274,7 @@ def shrink(self: Decoder):
     idx = torch.tensor(keep, device=self.dev)
     self.cache.select(idx)
     self.mask, self.tokens, self.pos, self.pending = self.mask[idx], self.tokens[idx], self.pos[idx], self.pending[idx]
+    self.key, self.drawn = self.key[idx], self.drawn[idx]
     self.rows, self.new, self.start = [self.rows[s] for s in keep], [self.new[s] for s in keep], [self.start[s] for s in keep]
 
 # %% ../nbs/05a_decoding.ipynb #fa8bb263
@@ -240,11 +283,12 @@ def decode_stream(model,  # a transformers causal LM
                   prompts: list[list[int]],  # token ids, one list per prompt
                   slots: int = 64,  # rows decoded at once
                   refill: float = 0.125,  # refill free slots once this fraction of them is free
+                  seeds: list[int] | None = None,  # sampling: each prompt's key (its stream); None: drawn from torch's global stream
                   **generate_kwargs,  # as for `model.generate`: max_new_tokens, do_sample, temperature, top_p, stop_strings and tokenizer, ...
                  ):  # yields (index of the prompt, its new tokens), in the order rows end
     "Decode `prompts` through `slots` rows at a time, each slot refilled when its row ends."
     if not prompts: return
-    d = Decoder(model, prompts, slots, **generate_kwargs)
+    d = Decoder(model, prompts, slots, seeds, **generate_kwargs)
     while True:
         while d.queue and (len(d.free) >= max(1, int(refill * len(d.rows))) or not d.live):
             for s in d.admit(d.free): yield d.release(s)

@@ -22,7 +22,7 @@ from fastcore.basics import patch
 from fastcore.script import Param, call_parse, store_true
 from pydantic import BaseModel, ConfigDict
 
-from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore
+from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore, derive_seed
 from .data import REPO_DATA, load_problems
 from .prompts import solve_messages
 from .records import Problem, Solution, read_jsonl, write_jsonl
@@ -287,13 +287,14 @@ def record(self: Run, **metrics) -> dict:
 # %% ../nbs/60_pipeline.ipynb #abe58551
 @patch
 def chat(self: Run, who: str | dict | None, stage: str) -> Chat | None:
-    "A `Chat` on the run's store: `'exact'`, a `ChatConfig` dict, or a student model folder / hub id."
+    "A `Chat` on the run's store, seeded from the run's seed and `stage`: `'exact'`, a `ChatConfig` dict, or a student model folder / hub id."
     if who is None: return None
+    kw = dict(store=self.store, stage=stage, seed=derive_seed(self.cfg.seed, stage))
     if who == 'exact':
         from supercorrect_nb.testbed import exact_teacher
-        return Chat(backend=FunctionBackend(exact_teacher, 'exact'), store=self.store, stage=stage)
-    if isinstance(who, dict): return Chat(ChatConfig(**who), store=self.store, stage=stage)
-    return Chat(ChatConfig(**{'backend': 'transformers', 'model': who, **self.cfg.student_chat}), store=self.store, stage=stage)
+        return Chat(backend=FunctionBackend(exact_teacher, 'exact'), **kw)
+    if isinstance(who, dict): return Chat(ChatConfig(**who), **kw)
+    return Chat(ChatConfig(**{'backend': 'transformers', 'model': who, **self.cfg.student_chat}), **kw)
 
 # %% ../nbs/60_pipeline.ipynb #cfc2b103
 def _take(problems: list[Problem], n: int | None) -> list[Problem]: return problems if n is None else problems[:n]

@@ -1,12 +1,13 @@
 """`decoding.decode` and `decode_stream` on the shipped student: greedy decoding gives the tokens of `model.generate`,
 whole batch or through fewer slots than prompts, with and without stop strings; sampling draws from the
-distribution `generate` draws from; a seed reproduces the backend's replies."""
+distribution `generate` draws from; a seed reproduces the backend's replies, and a sampled reply depends on its
+request alone: not on the number of slots, the order of the requests, or what the store already held."""
 from collections import Counter
 
 import pytest
 import torch
 
-from supercorrect_nb.chat import Sampling, TransformersBackend
+from supercorrect_nb.chat import Chat, ResponseStore, Sampling, TransformersBackend
 from supercorrect_nb.decoding import decode, decode_stream
 from supercorrect_nb.prompts import solve_messages
 from supercorrect_nb.student import STUDENT_DIR
@@ -75,6 +76,30 @@ def test_a_stream_gives_each_prompt_once_and_a_seed_repeats_it(backend, enc):
 def test_a_seed_reproduces_the_backends_replies(backend):
     msgs = [solve_messages(p) for p in generate(6, 'test', seed=4)]
     s = Sampling(temperature=0.7, max_tokens=40, seed=7)
-    first, again = backend._generate([(m, 2) for m in msgs], s), backend._generate([(m, 2) for m in msgs], s)
+    first, again = backend._generate([(m, 2, 0) for m in msgs], s), backend._generate([(m, 2, 0) for m in msgs], s)
     assert [r.texts for r in first] == [r.texts for r in again]
     assert len({t for r in first for t in r.texts}) > 1
+
+
+def sampled(backend, slots, requests, store=None, prefill=()):
+    "The texts of `requests` (message lists), 2 samples each at temperature 0.7, through `slots` slots; `prefill` asked first."
+    backend.batch_size = slots
+    chat = Chat(backend=backend, store=store, seed=5)
+    kw = dict(n=2, temperature=0.7, max_tokens=96, progress=False)
+    if prefill: chat.batch_sync(prefill, **kw)
+    return [r.texts for r in chat.batch_sync(requests, **kw)]
+
+
+def test_a_sampled_reply_depends_on_its_request_alone(backend):
+    "The same replies at 1, 7 and 64 slots, with half of the samples already stored, and asked in another order."
+    msgs = [solve_messages(p) for p in generate(24, 'test', seed=6, min_steps=2, max_steps=5)]
+    try:
+        at64 = sampled(backend, 64, msgs)
+        assert len({t for ts in at64 for t in ts}) > 30  # sampled: mostly different texts
+        assert sampled(backend, 7, msgs) == at64
+        assert sampled(backend, 1, msgs) == at64
+        half = [{'messages': m, 'n': 1, 'first_index': 1} for m in msgs[::2]] + msgs[1::2]  # sample 1 of the even ones, both of the odd
+        assert sampled(backend, 7, msgs, ResponseStore(), prefill=half) == at64
+        assert sampled(backend, 7, msgs[::-1]) == at64[::-1]
+    finally:
+        backend.batch_size = 32

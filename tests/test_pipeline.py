@@ -1,6 +1,13 @@
 """The pipeline notebook, run for real under papermill with the tiny CI preset, then resumed, then run again with a
-changed DPO setting: only the steps after it are redone, their old results kept aside."""
+changed DPO setting: only the steps after it are redone, their old results kept aside. A run killed mid-step and
+resumed, and a run at another student batch size, end with the metrics of the uninterrupted run."""
+import copy
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 
 
 import nbformat
@@ -14,10 +21,34 @@ STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'train_sft', 
          'critique_data', 'train_critic', 'critic_bench', 'critique_refine', 'self_improve', 'self_talk']  # in the order they run
 
 
-@pytest.mark.timeout(1500)
-def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(tmp_path, capfd):
+@pytest.fixture(scope='module')
+def baseline(tmp_path_factory):
+    "The uninterrupted `testbed-ci` run: its runs folder and (a copy of) its metrics."
     if not (STUDENT_DIR / 'config.json').exists(): pytest.skip('no shipped student')
-    m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
+    runs = tmp_path_factory.mktemp('baseline')
+    return runs, copy.deepcopy(run_pipeline('testbed-ci', runs_dir=str(runs), progress=False))
+
+
+TIMES = {'seconds', 'wall_minutes', 'compute_minutes'}
+
+
+def figures(m, runs: str, skip=frozenset(), at='') -> dict:
+    "The metrics as {path: value}, without times or the keys in `skip`; the runs folder `runs` read as `<runs>`."
+    if isinstance(m, dict):
+        return {k: v for key, x in m.items() if key not in TIMES | skip for k, v in figures(x, runs, skip, f'{at}/{key}').items()}
+    if isinstance(m, list): return {k: v for i, x in enumerate(m) for k, v in figures(x, runs, skip, f'{at}[{i}]').items()}
+    return {at: m.replace(runs, '<runs>') if isinstance(m, str) else m}
+
+
+def differences(a: tuple, b: tuple, skip=frozenset()) -> list[str]:
+    "Where two runs' (runs folder, metrics) differ, times aside."
+    fa, fb = figures(a[1], str(a[0]), skip), figures(b[1], str(b[0]), skip)
+    return sorted(f'{k}: {fa.get(k)!r} | {fb.get(k)!r}' for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k))
+
+
+@pytest.mark.timeout(1500)
+def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(baseline, capfd):
+    tmp_path, m = baseline
     d = tmp_path / 'testbed-ci'
     for f in ('pipeline.ipynb', 'pipeline.html', 'figures.html', 'metrics.json', 'config.yaml', 'calls.sqlite',
               'sft/train.parquet', 'sft_plain/train.parquet', 'pairs/train.parquet', 'hsft/final/model.safetensors',
@@ -104,3 +135,41 @@ def test_mathcritique_runs_alone(tmp_path):
                           'critique_data', 'train_critic', 'critic_bench', 'critique_refine'])
     assert not (d / 'hsft').exists() and set(m['process_benchmark']['reviewers']) == {'exact'}
     assert m['critique']['critic_bench']['n'] == m['process_benchmark']['reviewers']['exact']['n'] and 'self-talk' not in headline(m)
+
+
+def kill_tree(pid: int):
+    "SIGKILL a process and all its children (the papermill kernel too), as a preempted machine would."
+    import psutil
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    for p in procs:
+        try: p.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess: pass
+
+
+def stored(store, stage: str) -> int:
+    "The samples of `stage` in a run's store so far (0 before it exists)."
+    if not store.exists(): return 0
+    with sqlite3.connect(f'file:{store}?mode=ro', uri=True, timeout=30) as db:
+        try: return db.execute('SELECT COUNT(*) FROM responses WHERE stage = ?', (stage,)).fetchone()[0]
+        except sqlite3.OperationalError: return 0
+
+
+@pytest.mark.timeout(1200)
+def test_a_run_killed_mid_step_and_resumed_ends_as_the_uninterrupted_one(baseline, tmp_path):
+    "Killed while mining (some of the student's samples stored, the rest not), then resumed: the same metrics."
+    code = f"from supercorrect_nb.pipeline import run_pipeline; run_pipeline('testbed-ci', runs_dir={str(tmp_path)!r}, progress=False)"
+    p = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store, t0 = tmp_path / 'testbed-ci' / 'calls.sqlite', time.time()
+    while p.poll() is None and stored(store, 'mine') < 4 and time.time() - t0 < 900: time.sleep(0.02)
+    assert p.poll() is None, 'the run ended before it could be killed'
+    kill_tree(p.pid); p.wait()
+    done = [json.loads(l) for l in (tmp_path / 'testbed-ci' / 'progress.jsonl').read_text().splitlines()]
+    assert not any(e['step'] == 'pairs_data' and e['event'] == 'done' for e in done)  # killed inside the step
+    m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
+    assert differences(baseline, (tmp_path, m)) == []  # model tags (weights' hashes) and step fingerprints too
+
+
+@pytest.mark.timeout(1200)
+def test_the_student_batch_size_changes_no_figure(baseline, tmp_path):
+    m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False, student_chat=dict(batch_size=7, concurrency=4096, retry_empty=False))
+    assert differences(baseline, (tmp_path, m), skip={'settings', 'config'}) == []  # (the settings name the batch size)
