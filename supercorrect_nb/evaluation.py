@@ -322,6 +322,7 @@ def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a s
              temperature: Param('temperature of the samples', float) = 0.7,
              max_tokens: Param('the longest reply', int) = 1024,
              review: Param('also let the model review its own greedy solutions (self-correction)', store_true) = False,
+             seed: Param("the samples' seed (in process, none means 0; a server without one uses its own randomness)", int) = None,
              out: Param('the output folder (eval.json, answers.jsonl, report.html, calls.sqlite)', str) = 'runs/eval',
              quiet: Param('no progress bars', store_true) = False):
     "Evaluate a model on test sets: greedy accuracy with intervals; pass@k, maj@k and stability from k samples; self-correction."
@@ -331,7 +332,7 @@ def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a s
         hf_logging.disable_progress_bar()
     local = dict(batch_size=128, concurrency=4096, retry_empty=False) if backend != 'openai' else {}
     cfg = ChatConfig(backend=backend, model=model, base_url=base_url, api_key_env=api_key_env, **local)
-    res = evaluate(eval_problems(sets, n), Chat(cfg, store=Path(out) / 'calls.sqlite', stage='eval'), k=k, temperature=temperature,
+    res = evaluate(eval_problems(sets, n), Chat(cfg, store=Path(out) / 'calls.sqlite', stage='eval', seed=seed), k=k, temperature=temperature,
                    max_tokens=max_tokens, review=review, progress=not quiet)
     d = write_report(res, out)
     print('\n'.join(summary(res)) + f"\nReport: {d / 'report.html'}")
