@@ -63,6 +63,9 @@ class Sampling:
     stop: tuple[str, ...] = ()      # strings that end a completion (left out of it)
     seed: int | None = None         # the sampler's seed, where the backend takes one
 
+    def __post_init__(self):  # 1 and 1.0 are one setting: one store key, one seed, one batch
+        object.__setattr__(self, 'temperature', float(self.temperature)); object.__setattr__(self, 'top_p', float(self.top_p))
+
 # %% ../nbs/06_chat.ipynb #945c474c
 def as_messages(messages,  # dicts with `role` and `content`, or `Message` records
                ) -> list[dict]:  # plain `{'role', 'content'}` dicts
@@ -457,7 +460,7 @@ class VLLMBackend(LocalBackend):
     def __init__(self, model: str, dtype: str | None = None, batch_size: int = 256, **engine_kw):
         super().__init__(batch_size)
         from vllm import LLM
-        self.model_id = f'vllm:{model}'
+        self.model_id = f'vllm:{model}' + weights_tag(model)
         self.llm = LLM(model=model, dtype=dtype or 'auto', **engine_kw)
 
     def __repr__(self): return f'VLLMBackend({self.model_id!r})'
@@ -723,7 +726,7 @@ def _requests(indices: list[int],  # the sample indices to ask for, ascending
 async def _complete(self: Chat, messages, indices: list[int], s: Sampling, tally: Tally) -> tuple[list, list[Reply], str | None]:
     "Samples `indices` of a request: per index (text, finish reason) or None; the replies got; the first error."
     b = self.backend
-    reqs = _requests(indices, not b.supports_n or (s.seed is not None and not getattr(b, 'seeds_samples', True)))
+    reqs = _requests(indices, not b.supports_n or (s.seed is not None and not getattr(b, 'seeds_samples', False)))
     got = await asyncio.gather(*[self._call(messages, n, s, tally, first) for first, n in reqs], return_exceptions=True)
     by_index, errs = {}, []
     for (first, n), g in zip(reqs, got):

@@ -126,14 +126,15 @@ def uniforms(keys: torch.Tensor,  # [batch] int64: each row's key
              positions: torch.Tensor,  # [batch] int64: which of the row's numbers (its token's position among the new tokens)
             ) -> torch.Tensor:  # [batch] float64 in [0, 1)
     "The number at `positions` of each row's stream, keyed by `keys`."
-    return _shr(mix64(keys + (positions + 1) * _GOLDEN), 11).to(torch.float64) / 2.0 ** 53
+    wide, bits = (torch.float32, 24) if keys.device.type == 'mps' else (torch.float64, 53)  # MPS has no float64
+    return _shr(mix64(keys + (positions + 1) * _GOLDEN), 64 - bits).to(wide) / 2.0 ** bits
 
 # %% ../nbs/05a_decoding.ipynb #cf34ea91
 def draw(probs: torch.Tensor,  # [batch, vocab], each row summing to 1 (or any positive total)
          u: torch.Tensor,  # [batch] uniform numbers in [0, 1), one per row (`uniforms`)
         ) -> torch.Tensor:  # [batch] token ids
     "One token per row, drawn from `probs` by inverse CDF at the row's number `u`."
-    cdf = probs.to(torch.float64).cumsum(-1)
+    cdf = probs.to(torch.float32 if probs.device.type == 'mps' else torch.float64).cumsum(-1)
     x = (u.to(cdf) * cdf[:, -1]).unsqueeze(1)
     return torch.searchsorted(cdf, x, right=True).squeeze(1).clamp(max=cdf.shape[-1] - 1)
 
@@ -184,6 +185,7 @@ class Decoder:
         self.queue, self.rows, self.new, self.start = deque(range(len(prompts))), [None] * n, [None] * n, [width] * n
         self.seeds = _row_keys(seeds, len(prompts), self.dev) if self.gc.do_sample else None
         self.key, self.drawn = torch.zeros(n, dtype=torch.long, device=self.dev), torch.zeros(n, dtype=torch.long, device=self.dev)
+        self.first = torch.full((n,), self.pad, dtype=torch.long, device=self.dev)
 
 # %% ../nbs/05a_decoding.ipynb #5d8ba870
 @patch
@@ -231,7 +233,9 @@ def admit(self: Decoder, free: list[int]) -> list[int]:
     self.mask[sl, hi - n:hi], self.tokens[sl, hi - n:hi] = m, x
     for s, i, r in zip(slots, take, ids): self.rows[s], self.new[s], self.start[s] = i, [], hi - len(r)
     if self.seeds is not None: self.key[sl], self.drawn[sl] = self.seeds[take], 0
-    self.pending[sl] = t = next_tokens(logits, x, self.procs, self._numbers(sl))
+    self.first[sl] = torch.tensor([r[0] for r in ids], device=self.dev)
+    own = torch.where(m.bool(), x, self.first[sl, None])
+    self.pending[sl] = t = next_tokens(logits, own, self.procs, self._numbers(sl))
     return self.record(slots, t, x)
 
 # %% ../nbs/05a_decoding.ipynb #f95a94b1
@@ -247,7 +251,8 @@ def step(self: Decoder) -> list[int]:
                         **{_cache_kw(self.model): self.cache}, use_cache=True).logits[:, -1]
     self.cache.view(lo, hi + 1); self.pos += 1
     seq = self.tokens[:, lo:hi + 1]
-    self.pending = next_tokens(logits, seq, self.procs, self._numbers(torch.arange(len(self.rows), device=self.dev)))
+    own = torch.where(self.mask[:, lo:hi + 1].bool(), seq, self.first[:, None])
+    self.pending = next_tokens(logits, own, self.procs, self._numbers(torch.arange(len(self.rows), device=self.dev)))
     return self.record(list(range(len(self.rows))), self.pending, seq)
 
 # %% ../nbs/05a_decoding.ipynb #86a72561
@@ -274,7 +279,7 @@ def shrink(self: Decoder):
     idx = torch.tensor(keep, device=self.dev)
     self.cache.select(idx)
     self.mask, self.tokens, self.pos, self.pending = self.mask[idx], self.tokens[idx], self.pos[idx], self.pending[idx]
-    self.key, self.drawn = self.key[idx], self.drawn[idx]
+    self.key, self.drawn, self.first = self.key[idx], self.drawn[idx], self.first[idx]
     self.rows, self.new, self.start = [self.rows[s] for s in keep], [self.new[s] for s in keep], [self.start[s] for s in keep]
 
 # %% ../nbs/05a_decoding.ipynb #fa8bb263

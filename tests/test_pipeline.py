@@ -154,22 +154,25 @@ def stored(store, stage: str) -> int:
         except sqlite3.OperationalError: return 0
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(1800)  # (with the baseline's run, when this test runs alone)
 def test_a_run_killed_mid_step_and_resumed_ends_as_the_uninterrupted_one(baseline, tmp_path):
     "Killed while mining (some of the student's samples stored, the rest not), then resumed: the same metrics."
     code = f"from supercorrect_nb.pipeline import run_pipeline; run_pipeline('testbed-ci', runs_dir={str(tmp_path)!r}, progress=False)"
     p = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    store, t0 = tmp_path / 'testbed-ci' / 'calls.sqlite', time.time()
-    while p.poll() is None and stored(store, 'mine') < 4 and time.time() - t0 < 900: time.sleep(0.02)
+    store, t0, total = tmp_path / 'testbed-ci' / 'calls.sqlite', time.time(), 16 * 2  # testbed-ci mines 16 problems, 2 samples each
+    while p.poll() is None and stored(store, 'mine') < 4:
+        if time.time() - t0 > 900: kill_tree(p.pid); pytest.fail('no mining samples stored within 15 minutes')
+        time.sleep(0.02)
     assert p.poll() is None, 'the run ended before it could be killed'
     kill_tree(p.pid); p.wait()
+    assert 4 <= stored(store, 'mine') < total  # some of the student's samples stored, not all
     done = [json.loads(l) for l in (tmp_path / 'testbed-ci' / 'progress.jsonl').read_text().splitlines()]
     assert not any(e['step'] == 'pairs_data' and e['event'] == 'done' for e in done)  # killed inside the step
     m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False)
     assert differences(baseline, (tmp_path, m)) == []  # model tags (weights' hashes) and step fingerprints too
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(1800)
 def test_the_student_batch_size_changes_no_figure(baseline, tmp_path):
     m = run_pipeline('testbed-ci', runs_dir=str(tmp_path), progress=False, student_chat=dict(batch_size=7, concurrency=4096, retry_empty=False))
     assert differences(baseline, (tmp_path, m), skip={'settings', 'config'}) == []  # (the settings name the batch size)
