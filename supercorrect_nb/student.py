@@ -155,7 +155,7 @@ def n_params(path) -> int:
     return sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(path).parameters())
 
 # %% ../nbs/51_student.ipynb #d86b8238
-PRETRAIN = dict(epochs=1.0, lr=3e-3, warmup_ratio=0.03, weight_decay=0.01, batch=16, block=512, bf16=True, logging_steps=25,
+PRETRAIN = dict(epochs=1.0, lr=3e-3, warmup_ratio=0.03, weight_decay=0.01, batch=16, block=512, bf16=None, logging_steps=25,
                 save_steps=250)
 
 # %% ../nbs/51_student.ipynb #7c59cc9c
@@ -175,10 +175,11 @@ def lm_blocks(rows: list[dict],  # conversations (prompt/completion)
 def _trainer(init: Path, out: Path, data, tok, t: dict, seed: int):
     "A `Trainer` for the model in `init`, with the settings `t` (as `PRETRAIN`), checkpoints in `out`."
     import torch
+    bf16 = t['bf16'] if t['bf16'] is not None else torch.cuda.is_available() and torch.cuda.is_bf16_supported()  # None: the machine's
     from transformers import AutoModelForCausalLM, DataCollatorForLanguageModeling, Trainer, TrainingArguments
     args = TrainingArguments(output_dir=str(out), num_train_epochs=t['epochs'], learning_rate=t['lr'], lr_scheduler_type='cosine',
                              warmup_steps=t['warmup_ratio'], weight_decay=t['weight_decay'], per_device_train_batch_size=t['batch'],
-                             bf16=t['bf16'], logging_steps=t['logging_steps'], save_steps=t['save_steps'], save_total_limit=1,
+                             bf16=bf16, logging_steps=t['logging_steps'], save_steps=t['save_steps'], save_total_limit=1,
                              seed=seed, report_to='none', use_cpu=not torch.cuda.is_available(),
                              dataloader_pin_memory=False)
     model = AutoModelForCausalLM.from_pretrained(init, attn_implementation='sdpa')
