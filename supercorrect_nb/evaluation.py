@@ -17,10 +17,10 @@ from fastcore.script import Param, call_parse, store_true
 from .grading import is_equiv
 
 # %% auto #0
-__all__ = ['DIFFICULTY_EDGES', 'pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'mcnemar', 'paired',
-           'self_correction_stats', 'accuracy_stats', 'accuracy_table', 'run_spread', 'difficulty', 'sampled_stats',
-           'evaluate', 'error_bars', 'self_correction_figure', 'eval_figures', 'interval', 'summary', 'report_tables',
-           'write_report', 'eval_problems', 'eval_cli']
+__all__ = ['DIFFICULTY_EDGES', 'pass_at_k', 'majority_vote', 'maj_at_k', 'wilson', 'bootstrap_ci', 'harmonic_ci', 'mcnemar',
+           'paired', 'self_correction_stats', 'accuracy_stats', 'accuracy_table', 'run_spread', 'difficulty',
+           'sampled_stats', 'evaluate', 'error_bars', 'self_correction_figure', 'eval_figures', 'interval', 'summary',
+           'report_tables', 'write_report', 'eval_problems', 'eval_cli']
 
 # %% ../nbs/07a_evaluation.ipynb #c4dae691
 def pass_at_k(n: int,  # samples drawn
@@ -81,6 +81,20 @@ def bootstrap_ci(values: Sequence[float],  # one value per problem
     means = sorted(sum(vals[rng.randrange(n)] for _ in range(n)) / n for _ in range(reps))
     a = (1 - level) / 2
     return (means[int(a * reps)], means[min(reps - 1, int((1 - a) * reps))])
+
+# %% ../nbs/07a_evaluation.ipynb #994c12d5
+def harmonic_ci(a: Sequence[bool],  # hits in the first group (on erroneous rows: the first wrong step found)
+                b: Sequence[bool],  # hits in the second group (on correct rows: no error claimed)
+                reps: int = 2000, level: float = 0.95, seed: int = 0,
+               ) -> tuple[float, float]:  # the interval's ends
+    "The percentile bootstrap interval of the harmonic mean of the two groups' accuracies."
+    if not a or not b: return (math.nan, math.nan)
+    rng, a, b = random.Random(seed), [int(x) for x in a], [int(x) for x in b]
+    def f1(x, y): return 2 * x * y / (x + y) if x + y else 0.0
+    stats = sorted(f1(sum(a[rng.randrange(len(a))] for _ in a) / len(a), sum(b[rng.randrange(len(b))] for _ in b) / len(b))
+                   for _ in range(reps))
+    lo = (1 - level) / 2
+    return (stats[int(lo * reps)], stats[min(reps - 1, int((1 - lo) * reps))])
 
 # %% ../nbs/07a_evaluation.ipynb #ca972fca
 def mcnemar(b: int,  # problems right for the first model only

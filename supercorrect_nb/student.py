@@ -23,7 +23,7 @@ from .tokenizer import bpe_tokenizer
 # %% auto #0
 __all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps', 'conversation', 'conversations',
            'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'pretrain',
-           'pretrain_student']
+           'pretrain_student', 'planted_rows', 'review_scores', 'plain_steps', 'checking', 'card_checking']
 
 # %% ../nbs/51_student.ipynb #23a158e8
 def needed_steps(prog: Program) -> list:
@@ -240,7 +240,79 @@ def pretrain_student(out: Param('where the student goes', str) = str(STUDENT_DIR
     out = Path(out)
     if out.exists(): shutil.rmtree(out)
     shutil.copytree(res['path'], out, ignore=shutil.ignore_patterns('training_args.bin'))
-    card = {k: v for k, v in res.items() if k != 'path'}
+    card = {**{k: v for k, v in res.items() if k != 'path'}, 'checking': card_checking(out, seed=seed)}
     (out / 'student.json').write_text(json.dumps(card, indent=1))
-    print(f"student: {card['params'] / 1e6:.2f}M parameters, {card['global_step']} steps in {card['seconds'] / 60:.1f} min -> {out}")
+    ck = card['checking']
+    print(f"student: {card['params'] / 1e6:.2f}M parameters, {card['global_step']} steps in {card['seconds'] / 60:.1f} min -> {out}; "
+          f"planted F1 {ck['planted_f1']:.2f}, own F1 {ck['own_f1']:.2f} (validation)")
     return res
+
+# %% ../nbs/51_student.ipynb #0fd421b6
+def planted_rows(problems: list[Problem],  # testbed problems
+                 seed: int = 0,  # draws the planted errors
+                ) -> list[dict]:  # ProcessBench rows (`process_bench.bench_row`)
+    "ProcessBench rows of right solutions and of solutions with one planted error, by turns, labelled exactly."
+    from supercorrect_nb.process_bench import bench_row
+    from supercorrect_nb.records import Solution
+    rng, rows = random.Random(seed), []
+    for i, p in enumerate(problems):
+        prog = parse_question(p.question)
+        steps = wrong_steps(prog, rng) if i % 2 == 0 else [step_text(f, prog.values(), prog.obj) for f in needed_steps(prog)]
+        rows.append(bench_row(p, Solution(problem_id=p.id, producer='planted', text='', steps=steps)))
+    return rows
+
+# %% ../nbs/51_student.ipynb #b18f5d7e
+def review_scores(rows: list[dict],  # ProcessBench rows
+                  chat,  # the reviewer (`chat.Chat`)
+                  max_tokens: int = 384,
+                  progress: bool = False,
+                 ) -> dict:  # `correction.locate_scores` and `f1_ci`
+    "ProcessBench's scores of `chat` reviewing `rows` in the review format, with the F1's 95% interval."
+    from supercorrect_nb.correction import locate_scores, review_locations
+    from supercorrect_nb.data import processbench_pair
+    from supercorrect_nb.evaluation import harmonic_ci
+    from supercorrect_nb.records import NO_ERROR
+    pairs = [processbench_pair(r, 'testbed') for r in rows]
+    labels = [s.first_wrong_step for _, s in pairs]
+    preds = review_locations([p for p, _ in pairs], [s for _, s in pairs], chat, progress, max_tokens=max_tokens)
+    hits_err, hits_ok = [p == l for l, p in zip(labels, preds) if l != NO_ERROR], [p == NO_ERROR for l, p in zip(labels, preds) if l == NO_ERROR]
+    return {**locate_scores(labels, preds), 'f1_ci': list(harmonic_ci(hits_err, hits_ok))}
+
+# %% ../nbs/51_student.ipynb #1c82e56c
+def plain_steps(text: str) -> list[str]:
+    "The steps of a plain solution (`plain_solution`'s layout): its non-empty lines before the answer."
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    return [l for l in lines if not l.startswith('The answer is')]
+
+# %% ../nbs/51_student.ipynb #06ef7f23
+def checking(model,  # a student folder (or any model the transformers backend loads)
+             problems: list[Problem],  # validation problems
+             size: int = 200,  # rows of each benchmark at most (half erroneous)
+             samples: int = 4, temperature: float = 0.7,  # the own solutions: per problem, and how hot
+             max_tokens: int = 384, seed: int = 0, progress: bool = False,
+            ) -> dict:  # planted_f1, own_f1 (each with `_ci`), greedy accuracy and by level, and the full scores
+    "How well a student checks a step, before any method runs: planted and own-solution F1, and its greedy accuracy."
+    from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
+    from supercorrect_nb.evaluation import accuracy_stats, accuracy_table
+    from supercorrect_nb.process_bench import balanced, bench_row
+    from supercorrect_nb.solving import solve
+    chat = Chat(ChatConfig(backend='transformers', model=str(model), batch_size=128, concurrency=4096, retry_empty=False),
+                seed=derive_seed(seed, 'checking'))
+    ok = [bool(s.correct) for s in solve(problems, chat, max_tokens=max_tokens, progress=progress, prompt=plain_messages)]
+    sols, by_id = solve(problems, chat, n=samples, temperature=temperature, max_tokens=max_tokens, progress=progress, prompt=plain_messages), {p.id: p for p in problems}
+    for s in sols: s.steps = plain_steps(s.text)
+    planted = review_scores(balanced(planted_rows(problems, seed), size, seed), chat, max_tokens, progress)
+    own = review_scores(balanced([bench_row(by_id[s.problem_id], s) for s in sols if s.steps], size, seed), chat, max_tokens, progress)
+    return dict(planted_f1=planted['f1'], planted_f1_ci=planted['f1_ci'], own_f1=own['f1'], own_f1_ci=own['f1_ci'], n=dict(planted=planted['n'], own=own['n']),
+                split=problems[0].id.split('/')[1] if problems and problems[0].id.count('/') else None, greedy=accuracy_stats(ok),
+                by_level=accuracy_table(problems, ok, lambda p: p.level), planted=planted, own=own)
+
+# %% ../nbs/51_student.ipynb #42edfb87
+def card_checking(model,  # a student folder
+                  n: int = 400,  # validation problems of 2-5 steps
+                  seed: int = 0,
+                 ) -> dict:  # `checking`'s figures, with each benchmark's two accuracies
+    "The `checking` figures a student's card keeps."
+    c = checking(model, generate(n, 'validation', seed=seed, min_steps=2, max_steps=5), size=200, seed=seed)
+    return {**{k: v for k, v in c.items() if k not in ('planted', 'own')},
+            **{f'{w}_{k}': c[w][k] for w in ('planted', 'own') for k in ('acc_erroneous', 'acc_correct')}}
