@@ -23,6 +23,7 @@ from typing import Any, Callable, Literal, Sequence
 from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict
 
+from .models import model_path
 from .prompts import REASK_USER
 from .records import Message
 
@@ -376,7 +377,7 @@ class TransformersBackend(LocalBackend):
     "A transformers causal LM in this process."
     refills = True
     def __init__(self,
-                 model: str,  # a local folder or a hub id
+                 model: str,  # a local folder, a hub id, or a name from `models.MODELS`
                  device: str | None = None,  # 'cpu', 'cuda', ...; None: CUDA when there is one
                  dtype: str | None = None,  # 'bfloat16', ...; None: the model's own
                  batch_size: int = 16,  # rows decoded at once (slots)
@@ -384,12 +385,13 @@ class TransformersBackend(LocalBackend):
         super().__init__(batch_size)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        self.model_id = f'transformers:{model}' + weights_tag(model)
+        path = model_path(model)  # a model known by name: its folder in the cache
+        self.model_id = f'transformers:{model}' + weights_tag(path)
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-        self.tok = AutoTokenizer.from_pretrained(model, padding_side='left')
+        self.tok = AutoTokenizer.from_pretrained(path, padding_side='left')
         if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token
         kw = {'dtype': getattr(torch, dtype)} if dtype else {}
-        self.model = AutoModelForCausalLM.from_pretrained(model, **kw).to(self.device).train(False)  # inference mode
+        self.model = AutoModelForCausalLM.from_pretrained(path, **kw).to(self.device).train(False)  # inference mode
 
     def __repr__(self): return f'TransformersBackend({self.model_id!r}, device={self.device!r})'
 

@@ -207,7 +207,10 @@ def build_trainer(cfg: TrainConfig,  # a method's config
                  ):
     "The TRL trainer of `cfg` on `data`."
     from transformers import AutoTokenizer
+    from supercorrect_nb.models import model_path
     ds = load_splits(data, cfg.columns) if isinstance(data, (str, Path)) else data
+    names = {k: model_path(v) for k in ('model', 'ref_model') if isinstance(v := getattr(cfg, k, None), str)}
+    cfg = cfg.model_copy(update=names)  # a model known by name: its folder in the cache
     tok = AutoTokenizer.from_pretrained(cfg.model)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     trainer = cfg.trainer(ds, tok)

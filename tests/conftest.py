@@ -12,3 +12,7 @@ def shared():
     "The shared data folder beside the checkout (training sets live there)."
     if not SHARED.exists(): pytest.skip(f'shared data folder {SHARED} is not here')
     return SHARED
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: fetches or runs a real pretrained model (minutes; skips with a reason when it cannot be had)')
