@@ -21,19 +21,23 @@ from .testbed import Program, exact_review, generate, judge_steps, parse_questio
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'plain_solution', 'wrong_steps', 'conversation', 'conversations',
-           'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'pretrain',
-           'pretrain_student', 'planted_rows', 'review_scores', 'plain_steps', 'checking', 'card_checking']
+__all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'right_steps', 'plain_solution', 'wrong_steps', 'conversation',
+           'conversations', 'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks',
+           'pretrain', 'pretrain_student', 'planted_rows', 'review_scores', 'plain_steps', 'checking', 'card_checking']
 
 # %% ../nbs/51_student.ipynb #23a158e8
 def needed_steps(prog: Program) -> list:
     "The relations on the answer's path (the facts a solution computes), in order."
     return [f for f in prog.needed() if f.op != 'has']
 
+def right_steps(prog: Program) -> list[str]:
+    "The right steps of a program's solution, one text each."
+    truth = prog.values()
+    return [step_text(f, truth, prog.obj) for f in needed_steps(prog)]
+
 def plain_solution(prog: Program) -> str:
     "The plain step-by-step solution of a program."
-    truth = prog.values()
-    return '\n'.join(step_text(f, truth, prog.obj) for f in needed_steps(prog)) + f'\nThe answer is \\boxed{{{truth[prog.target]}}}.'
+    return '\n'.join(right_steps(prog)) + f'\nThe answer is \\boxed{{{prog.values()[prog.target]}}}.'
 
 # %% ../nbs/51_student.ipynb #357a2d6c
 def _carried(prog: Program, rest: list, known: dict[str, int]) -> list[str]:
@@ -76,8 +80,7 @@ def conversation(problem: Problem,  # a testbed problem
                 ) -> dict:
     "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review' or 'pair'."
     prog = parse_question(problem.question)
-    truth = prog.values()
-    right = [step_text(f, truth, prog.obj) for f in needed_steps(prog)]
+    right = right_steps(prog)
     if kind == 'solve': prompt, reply = plain_messages(problem), plain_solution(prog)
     elif kind == 'review':
         steps = right if rng.random() < 1 / 3 else wrong_steps(prog, rng)
@@ -257,7 +260,7 @@ def planted_rows(problems: list[Problem],  # testbed problems
     rng, rows = random.Random(seed), []
     for i, p in enumerate(problems):
         prog = parse_question(p.question)
-        steps = wrong_steps(prog, rng) if i % 2 == 0 else [step_text(f, prog.values(), prog.obj) for f in needed_steps(prog)]
+        steps = wrong_steps(prog, rng) if i % 2 == 0 else right_steps(prog)
         rows.append(bench_row(p, Solution(problem_id=p.id, producer='planted', text='', steps=steps)))
     return rows
 
@@ -304,7 +307,7 @@ def checking(model,  # a student folder (or any model the transformers backend l
     planted = review_scores(balanced(planted_rows(problems, seed), size, seed), chat, max_tokens, progress)
     own = review_scores(balanced([bench_row(by_id[s.problem_id], s) for s in sols if s.steps], size, seed), chat, max_tokens, progress)
     return dict(planted_f1=planted['f1'], planted_f1_ci=planted['f1_ci'], own_f1=own['f1'], own_f1_ci=own['f1_ci'], n=dict(planted=planted['n'], own=own['n']),
-                split=problems[0].id.split('/')[1] if problems and problems[0].id.count('/') else None, greedy=accuracy_stats(ok),
+                greedy=accuracy_stats(ok),
                 by_level=accuracy_table(problems, ok, lambda p: p.level), planted=planted, own=own)
 
 # %% ../nbs/51_student.ipynb #42edfb87
@@ -314,5 +317,5 @@ def card_checking(model,  # a student folder
                  ) -> dict:  # `checking`'s figures, with each benchmark's two accuracies
     "The `checking` figures a student's card keeps."
     c = checking(model, generate(n, 'validation', seed=seed, min_steps=2, max_steps=5), size=200, seed=seed)
-    return {**{k: v for k, v in c.items() if k not in ('planted', 'own')},
+    return {'split': 'validation', **{k: v for k, v in c.items() if k not in ('planted', 'own')},
             **{f'{w}_{k}': c[w][k] for w in ('planted', 'own') for k in ('acc_erroneous', 'acc_correct')}}
