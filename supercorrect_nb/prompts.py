@@ -123,8 +123,9 @@ def parse_verdict(text: str,  # the inspector's reply
 
 # %% ../nbs/05_prompts.ipynb #a4b5c928
 REVIEW_SYSTEM = """You review worked solutions to math problems step by step, in a fixed format.
-- Go through the numbered steps in order. For a right step write <StepN><Evaluate>Correct</Evaluate></StepN>.
-- At the first wrong step write <StepN><Evaluate>Incorrect: what is wrong</Evaluate><Cause>why the step is wrong, in one or two sentences</Cause><Correction>the step done right</Correction></StepN>, and evaluate no further steps.
+- Go through the numbered steps in order. Check each one by working it out yourself first: write the step as it should be, from the problem and the steps before it, then compare it with the step as written.
+- For a right step write <StepN>the step as it should be<Evaluate>Correct</Evaluate></StepN>.
+- At the first wrong step write <StepN>the step as it should be<Evaluate>Incorrect: what is wrong</Evaluate><Cause>why the step is wrong, in one or two sentences</Cause><Correction>the step done right</Correction></StepN>, and evaluate no further steps.
 - After a wrong step, finish the solution from there in further numbered <Step> tags without <Evaluate>, and end with <Answer>\\boxed{...}</Answer>.
 - If every step is right, evaluate each of them and end with the final <Answer>."""
 

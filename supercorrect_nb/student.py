@@ -13,17 +13,18 @@ from pathlib import Path
 from fastcore.script import Param, call_parse
 
 from .data import REPO_DATA
-from .mining import correction_text
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
 from .records import Problem
-from .testbed import Program, exact_review, generate, judge_steps, parse_question, planted_step, step_text
+from .testbed import Program, exact_review, exact_step_review, generate, judge_steps, parse_question, planted_step, step_text
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'needed_steps', 'right_steps', 'plain_solution', 'wrong_steps', 'conversation',
-           'conversations', 'rehearsal_rows', 'tag_tokens', 'student_tokenizer', 'new_student', 'n_params', 'lm_blocks',
-           'pretrain', 'pretrain_student', 'planted_rows', 'review_scores', 'plain_steps', 'checking', 'card_checking']
+__all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'STUDY', 'STUDY_ROWS', 'TEACH', 'needed_steps', 'right_steps', 'plain_solution',
+           'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps', 'own_reviews', 'tag_tokens',
+           'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'pretrain', 'pretrain_student', 'planted_rows',
+           'review_scores', 'checking', 'card_checking', 'teach', 'study_row', 'study_rows', 'study_table',
+           'study_figure']
 
 # %% ../nbs/51_student.ipynb #23a158e8
 def needed_steps(prog: Program) -> list:
@@ -62,14 +63,12 @@ def wrong_steps(prog: Program,  # the problem's program
     return [step_text(g, truth, prog.obj) for g in needed[:j]] + [step] + _carried(prog, needed[j + 1:], known)
 
 # %% ../nbs/51_student.ipynb #7ba9fe2c
-def _pair_row(problem: Problem, prog: Program, rng: random.Random) -> tuple[list[dict], str]:
+def _pair_row(problem: Problem, prog: Program, rng: random.Random, restate: bool = True) -> tuple[list[dict], str]:
     "A pair prompt on a wrong solution and its verdict: cut at a right step one time in three (when there is one)."
     steps = wrong_steps(prog, rng)
     v = judge_steps(prog, steps)
-    if rng.random() < 1 / 3 and v.first_wrong > 1:
-        k = rng.randint(1, v.first_wrong - 1)
-        return pair_messages(problem, steps, k), correction_text(k, True)
-    return pair_messages(problem, steps, v.first_wrong), correction_text(v.first_wrong, False, v.cause, v.correction)
+    k = rng.randint(1, v.first_wrong - 1) if rng.random() < 1 / 3 and v.first_wrong > 1 else v.first_wrong
+    return pair_messages(problem, steps, k), exact_step_review(prog, steps[:k], restate)
 
 # %% ../nbs/51_student.ipynb #275e8719
 KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
@@ -77,15 +76,17 @@ KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
 def conversation(problem: Problem,  # a testbed problem
                  rng: random.Random,  # draws the solution's errors and the pair's cut
                  kind: str,  # 'solve', 'review' or 'pair'
+                 restate: bool = True,  # reviews say what each step should be before its verdict (`testbed.exact_review`)
+                 right_share: float = 1 / 3,  # the share of reviews whose solution is right
                 ) -> dict:
     "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review' or 'pair'."
     prog = parse_question(problem.question)
     right = right_steps(prog)
     if kind == 'solve': prompt, reply = plain_messages(problem), plain_solution(prog)
     elif kind == 'review':
-        steps = right if rng.random() < 1 / 3 else wrong_steps(prog, rng)
-        prompt, reply = review_messages(problem, steps), exact_review(prog, steps)
-    elif kind == 'pair': prompt, reply = _pair_row(problem, prog, rng)
+        steps = right if rng.random() < right_share else wrong_steps(prog, rng)
+        prompt, reply = review_messages(problem, steps), exact_review(prog, steps, restate)
+    elif kind == 'pair': prompt, reply = _pair_row(problem, prog, rng, restate)
     else: raise ValueError(f'unknown kind {kind!r}; known: {sorted(KINDS)}')
     return {'prompt': prompt, 'completion': [{'role': 'assistant', 'content': reply}], 'kind': kind}
 
@@ -93,11 +94,13 @@ def conversation(problem: Problem,  # a testbed problem
 def conversations(problems: list[Problem],  # testbed problems, one row each
                   seed: int = 0,  # the seed of every draw
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
+                  restate: bool = True,  # reviews say what each step should be before its verdict
+                  right_share: float = 1 / 3,  # the share of reviews whose solution is right
                  ) -> list[dict]:
     "One pretraining row per problem, its kind drawn from `mix`."
     rng, mix = random.Random(seed), mix or KINDS
     kinds = rng.choices(list(mix), weights=list(mix.values()), k=len(problems))
-    return [conversation(p, rng, k) for p, k in zip(problems, kinds)]
+    return [conversation(p, rng, k, restate, right_share) for p, k in zip(problems, kinds)]
 
 # %% ../nbs/51_student.ipynb #b6780930
 def rehearsal_rows(problems: list[Problem],  # the problems (the first `n` are used)
@@ -110,6 +113,32 @@ def rehearsal_rows(problems: list[Problem],  # the problems (the first `n` are u
     return [dict(prompt=r['prompt'], completion=r['completion'], problem_id=f'{p.id}/rehearsal', source=f"rehearsal/{r['kind']}",
                  rounds=0) for p, r in zip(problems, rows)]
 
+# %% ../nbs/51_student.ipynb #1c82e56c
+def plain_steps(text: str) -> list[str]:
+    "The steps of a plain solution (`plain_solution`'s layout): its non-empty lines before the answer."
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    return [l for l in lines if not l.startswith('The answer is')]
+
+# %% ../nbs/51_student.ipynb #4f9cfa94
+def own_reviews(model,  # a trained student's folder
+                problems: list[Problem],  # problems to solve (training problems)
+                samples: int = 2, temperature: float = 0.7,  # solutions per problem, and how hot
+                seed: int = 0, max_tokens: int = 384, progress: bool = False,
+               ) -> list[dict]:  # review conversations, kind 'own'
+    "Review conversations on a student's own sampled solutions, half of them wrong (when it has as many right ones)."
+    from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
+    from supercorrect_nb.solving import solve
+    chat = Chat(ChatConfig(backend='transformers', model=str(model), batch_size=128, concurrency=4096, retry_empty=False),
+                seed=derive_seed(seed, 'own'))
+    sols, by_id = solve(problems, chat, n=samples, temperature=temperature, max_tokens=max_tokens, progress=progress,
+                        prompt=plain_messages), {p.id: p for p in problems}
+    judged = [(by_id[s.problem_id], steps) for s in sols if (steps := plain_steps(s.text or ''))]
+    judged = [(p, st, judge_steps(parse_question(p.question), st).first_wrong is None) for p, st in judged]
+    wrong = [(p, st) for p, st, ok in judged if not ok]
+    right = [(p, st) for p, st, ok in judged if ok][:len(wrong)]
+    return [{'prompt': review_messages(p, st), 'completion': [{'role': 'assistant', 'content': exact_review(parse_question(p.question), st)}],
+             'kind': 'own'} for p, st in wrong + right]
+
 # %% ../nbs/51_student.ipynb #1409ec2e
 def tag_tokens(max_steps: int = 16,  # the most steps a solution can number
               ) -> list[str]:
@@ -120,10 +149,11 @@ def tag_tokens(max_steps: int = 16,  # the most steps a solution can number
 # %% ../nbs/51_student.ipynb #f3afffe0
 def student_tokenizer(texts: list[str],  # the training texts
                       vocab_size: int = 1024,  # the learned vocabulary (the fixed tokens come on top)
+                      digits: bool = False,  # every digit its own token
                      ):
     "A byte-level BPE tokenizer trained on `texts`, with the tags, line breaks and instructions as single tokens."
     fixed = ['\n', *tag_tokens(), HIERARCHICAL_SYSTEM, REVIEW_SYSTEM, INSPECTOR_SYSTEM]
-    return bpe_tokenizer([*texts, 'system user assistant'], vocab_size, added=fixed, prefix_space=True, clean_up_spaces=False)
+    return bpe_tokenizer([*texts, 'system user assistant'], vocab_size, added=fixed, prefix_space=True, digits=digits, clean_up_spaces=False)
 
 # %% ../nbs/51_student.ipynb #becd7eb6
 def new_student(path,  # the model folder to write
@@ -135,12 +165,13 @@ def new_student(path,  # the model folder to write
                 kv_heads: int = 2,  # key/value heads
                 max_positions: int = 1024,  # the longest sequence
                 seed: int = 0,  # the seed of the random weights
+                digits: bool = False,  # every digit its own token
                ) -> Path:
     "Write a random Qwen2 student with a tokenizer trained on `texts` to `path`."
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
     path = Path(path)
-    tok = student_tokenizer(texts, vocab_size)
+    tok = student_tokenizer(texts, vocab_size, digits)
     tok.save_pretrained(path)
     cfg = Qwen2Config(vocab_size=len(tok), hidden_size=hidden_size, intermediate_size=hidden_size * 8 // 3,
                       num_hidden_layers=layers, num_attention_heads=hidden_size // head_dim, num_key_value_heads=kv_heads,
@@ -198,6 +229,11 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
              hidden_size: int = 128,  # the model's width
              layers: int = 6,  # decoder layers
              mix: dict | None = None,  # the kinds' weights (default `KINDS`)
+             restate: bool = True,  # reviews say what each step should be before its verdict
+             digits: bool = False,  # every digit its own token
+             right_share: float = 1 / 3,  # the share of reviews whose solution is right
+             own: str | None = None,  # a trained student whose own sampled solutions are reviewed too (`own_reviews`)
+             own_problems: int = 4000,  # the problems it solves (twice each) for those reviews
              **train,  # settings that replace those of `PRETRAIN`
             ) -> dict:  # the card: losses, steps, time, sizes and settings
     "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
@@ -206,11 +242,14 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
     t = {**PRETRAIN, **train}
     out = Path(out_dir)
     problems = generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps)
-    rows = conversations(problems, seed=seed, mix=mix)
+    rows = conversations(problems, seed=seed, mix=mix, restate=restate, right_share=right_share)
+    if own:
+        rows += own_reviews(own, generate(own_problems, 'train', seed=seed + 1, min_steps=min_steps, max_steps=max_steps), seed=seed)
+        random.Random(seed).shuffle(rows)
     init = out / 'init'
     if not (init / 'config.json').exists():
         new_student(init, [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], vocab_size,
-                    hidden_size, layers, seed=seed)
+                    hidden_size, layers, seed=seed, digits=digits)
     tok = AutoTokenizer.from_pretrained(init)
     data = lm_blocks(rows, tok, t['block'])
     trainer = _trainer(init, out, data, tok, t, seed)
@@ -222,8 +261,8 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
     return dict(path=str(final), losses=[h['loss'] for h in trainer.state.log_history if 'loss' in h],
                 global_step=trainer.state.global_step, seconds=seconds, tokens=len(data) * t['block'],
                 tokens_per_s=len(data) * t['block'] * t['epochs'] / seconds, params=n_params(final), problems=n_problems,
-                min_steps=min_steps, max_steps=max_steps, kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS},
-                config={**t, 'hidden_size': hidden_size, 'layers': layers, 'vocab_size': len(tok), 'seed': seed})
+                min_steps=min_steps, max_steps=max_steps, kinds={k: sum(r['kind'] == k for r in rows) for k in [*KINDS, 'own']},
+                config={**t, 'hidden_size': hidden_size, 'layers': layers, 'vocab_size': len(tok), 'seed': seed, 'restate': restate, 'digits': digits, 'right_share': right_share, 'own': own and str(own)})
 
 # %% ../nbs/51_student.ipynb #7addedb3
 STUDENT_DIR = REPO_DATA / 'student'
@@ -281,12 +320,6 @@ def review_scores(rows: list[dict],  # ProcessBench rows
     hits_err, hits_ok = [p == l for l, p in zip(labels, preds) if l != NO_ERROR], [p == NO_ERROR for l, p in zip(labels, preds) if l == NO_ERROR]
     return {**locate_scores(labels, preds), 'f1_ci': list(harmonic_ci(hits_err, hits_ok))}
 
-# %% ../nbs/51_student.ipynb #1c82e56c
-def plain_steps(text: str) -> list[str]:
-    "The steps of a plain solution (`plain_solution`'s layout): its non-empty lines before the answer."
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    return [l for l in lines if not l.startswith('The answer is')]
-
 # %% ../nbs/51_student.ipynb #06ef7f23
 def checking(model,  # a student folder (or any model the transformers backend loads)
              problems: list[Problem],  # validation problems
@@ -314,8 +347,99 @@ def checking(model,  # a student folder (or any model the transformers backend l
 def card_checking(model,  # a student folder
                   n: int = 400,  # validation problems of 2-5 steps
                   seed: int = 0,
+                  samples: int = 4,  # own solutions per problem
                  ) -> dict:  # `checking`'s figures, with each benchmark's two accuracies
     "The `checking` figures a student's card keeps."
-    c = checking(model, generate(n, 'validation', seed=seed, min_steps=2, max_steps=5), size=200, seed=seed)
+    c = checking(model, generate(n, 'validation', seed=seed, min_steps=2, max_steps=5), size=200, samples=samples, seed=seed)
     return {'split': 'validation', **{k: v for k, v in c.items() if k not in ('planted', 'own')},
             **{f'{w}_{k}': c[w][k] for w in ('planted', 'own') for k in ('acc_erroneous', 'acc_correct')}}
+
+# %% ../nbs/51_student.ipynb #bfcc815e
+STUDY = STUDENT_DIR / 'study.jsonl'
+
+STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`), the check
+    'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, restate=False)),
+    'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000)),
+    'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
+                         recipe=dict(model='smollm2-135m-instruct', n_problems=400), check=dict(n=80, samples=2)),
+}
+
+# %% ../nbs/51_student.ipynb #b10b0be8
+TEACH = dict(lr=2e-4, epochs=1.0, per_device_batch=8, grad_accum=1, max_length=768, warmup_ratio=0.03, logging_steps=5,
+             save_steps=20, save_total_limit=1)
+
+def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
+          model: str = 'smollm2-135m-instruct',  # a name from `models.MODELS`, or a folder
+          n_problems: int = 400,  # training problems, one conversation each
+          seed: int = 0, lora: bool = True, mix: dict | None = None, restate: bool = True,
+          **train,  # settings that replace those of `TEACH` (any `SFTTrainConfig` field)
+         ) -> dict:  # the card, with `pretrain`'s keys
+    "Teach a pretrained model the testbed's conversations (SFT), merged into `out_dir/final`."
+    from datasets import Dataset, DatasetDict
+    from transformers import AutoTokenizer
+    from supercorrect_nb.training import train as sft, train_config
+    out = Path(out_dir)
+    rows = conversations(generate(n_problems, 'train', seed=seed), seed=seed, mix=mix, restate=restate)
+    ds = DatasetDict(train=Dataset.from_list([{'prompt': r['prompt'], 'completion': r['completion']} for r in rows]))
+    cfg = train_config('sft', model, str(out / 'sft'), lora=lora, seed=seed, **{**TEACH, **train})
+    t0 = time.time()
+    res = sft(cfg, ds)
+    final = out / 'final'
+    if lora:
+        from peft import AutoPeftModelForCausalLM
+        AutoPeftModelForCausalLM.from_pretrained(res['path']).merge_and_unload().save_pretrained(final)
+        AutoTokenizer.from_pretrained(res['path']).save_pretrained(final)
+    else: final = Path(res['path'])
+    seconds, tok = time.time() - t0, AutoTokenizer.from_pretrained(final)
+    tokens = sum(len(tok.apply_chat_template(r['prompt'] + r['completion'], tokenize=True, return_dict=False)) for r in rows)
+    return dict(path=str(final), losses=res['losses'], global_step=res['global_step'], seconds=seconds, tokens=tokens,
+                tokens_per_s=tokens * cfg.epochs / seconds, params=n_params(final), problems=n_problems,
+                kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS}, config={**cfg.model_dump(), 'restate': restate})
+
+# %% ../nbs/51_student.ipynb #8c6fa4ad
+def study_row(name: str,  # a key of `STUDY_ROWS`
+              work='runs/study',  # scratch folders, one per row (checkpoints: a killed row resumes)
+             ) -> dict:  # the row: lever, recipe, sizes, costs and `checking`
+    "Train the student of one study row and measure how well it checks."
+    import torch
+    spec = STUDY_ROWS[name]
+    res = (teach if 'model' in spec['recipe'] else pretrain)(Path(work) / name, **spec['recipe'])
+    t0 = time.time()
+    ck = card_checking(res['path'], **spec.get('check', {}))
+    return dict(name=name, lever=spec['lever'], recipe=spec['recipe'], params=res['params'], tokens=res['tokens'] * res['config']['epochs'],
+                minutes=res['seconds'] / 60, tokens_per_s=res['tokens_per_s'], threads=torch.get_num_threads(),
+                final_loss=res['losses'][-1] if res['losses'] else None, check_minutes=(time.time() - t0) / 60, checking=ck)
+
+# %% ../nbs/51_student.ipynb #fa3ad0b8
+def study_rows(path=None) -> list[dict]:
+    "The study's rows, in the order they were measured."
+    path = Path(path or STUDY)
+    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
+
+def _f(x, ci, pct=False) -> str:
+    fmt = (lambda v: f'{v:.1%}') if pct else (lambda v: f'{v:.2f}')
+    return f'{fmt(x)} [{fmt(ci[0])}, {fmt(ci[1])}]'
+
+def study_table(rows: list[dict]) -> str:
+    "The study as a markdown table."
+    head = '| row | lever | params | tokens | minutes (threads) | tok/s | planted F1 | own F1 | greedy | check min |\n|' + '---|' * 10
+    body = [f"| {r['name']} | {r['lever']} | {r['params'] / 1e6:.2f}M | {r['tokens'] / 1e6:.1f}M | {r['minutes']:.0f} ({r['threads']}) | "
+            f"{r['tokens_per_s']:,.0f} | {_f(c['planted_f1'], c['planted_f1_ci'])} | {_f(c['own_f1'], c['own_f1_ci'])} | "
+            f"{_f(c['greedy']['acc'], c['greedy']['ci'], True)} | {r['check_minutes'] or float('nan'):.1f} |"
+            for r in rows for c in [r['checking']]]
+    return '\n'.join([head, *body])
+
+# %% ../nbs/51_student.ipynb #078add2a
+def study_figure(rows: list[dict]):
+    "Checking F1 (planted errors and own solutions) against training minutes, one point per row, with 95% intervals."
+    import plotly.graph_objects as go
+    from supercorrect_nb.evaluation import error_bars
+    fig = go.Figure()
+    for key, label in (('planted_f1', 'planted errors'), ('own_f1', 'own solutions')):
+        pts = [dict(acc=r['checking'][key], ci=r['checking'][f'{key}_ci']) for r in rows]
+        fig.add_scatter(x=[r['minutes'] for r in rows], y=[p['acc'] for p in pts], mode='markers+text', name=label,
+                        text=[r['name'] for r in rows], textposition='top center', error_y=error_bars(pts))
+    fig.add_hline(y=0.8, line_dash='dot', annotation_text='planted target 0.80')
+    fig.add_hline(y=0.6, line_dash='dash', annotation_text='own target 0.60')
+    return fig.update_layout(title='How well each student checks (validation, 95% intervals)', xaxis_title='training minutes',
+                             yaxis_title='ProcessBench F1', yaxis_range=[0, 1])

@@ -21,7 +21,7 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
 __all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text',
            'parse_question', 'step_text', 'key_note', 'reference_solution', 'random_program', 'split_of', 'generate',
            'check_truth', 'apply_op', 'Verdict', 'judge_steps', 'planted_step', 'exact_review', 'exact_critique',
-           'exact_teacher', 'scripted_actor']
+           'exact_step_review', 'exact_teacher', 'scripted_actor']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -332,30 +332,34 @@ def _next_fact(prog: Program, steps: list[str]) -> Fact | None:
     done = {m[1] for st in steps if (m := _STEP_RE.search(st)) and judge_steps(prog, [st]).first_wrong is None}
     return next((f for f in prog.needed() if f.op != 'has' and f.name not in done), None)
 
+# %% ../nbs/50_testbed.ipynb #b01fee1a
+def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
+    "The text step `i` (1-based) should have, given that the steps before it are right."
+    fact = v.fact if v.first_wrong == i and v.correction else None
+    if fact is None and v.first_wrong != i and (m := _STEP_RE.search(steps[i - 1])):
+        fact = next((f for f in prog.facts if f.name == m[1]), None)
+    fact = fact or _next_fact(prog, steps[:i - 1])
+    return step_text(fact, prog.values(), prog.obj) if fact else 'Nothing is left to compute.'
+
+
 # %% ../nbs/50_testbed.ipynb #044506cf
 def exact_review(prog: Program,  # the problem's program
                  steps: list[str],  # the solution's step texts
+                 restate: bool = True,  # each reviewed step first says what it should be (`_should_be`), then its verdict
                 ) -> str:
     "The exact correction trace of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
-    k = v.first_wrong
-    if k is None: return render_trace(ParsedTrace([StepReview(True, 'Correct.')] * len(steps), answer=f'\\boxed{{{truth[prog.target]}}}'))
+    k, answer = v.first_wrong, f'\\boxed{{{truth[prog.target]}}}'
+    said = lambda i: _should_be(prog, steps, i, v) if restate else ''
+    if k is None: return render_trace(ParsedTrace([StepReview(True, 'Correct.', text=said(i)) for i in range(1, len(steps) + 1)], answer=answer))
     fix = v.fact if v.correction else _next_fact(prog, steps[:k - 1])
     correction = v.correction or (step_text(fix, truth, prog.obj) if fix else 'Nothing is left to compute.')
     needed = [f for f in prog.needed() if f.op != 'has']
     rest = needed[needed.index(fix) + 1:] if fix in needed else []
-    reviews = [StepReview(True, 'Correct.')] * (k - 1) + [StepReview(False, f'Incorrect: {v.cause}', v.cause, correction)]
-    return render_trace(ParsedTrace(reviews, [Step(step_text(f, truth, prog.obj)) for f in rest], f'\\boxed{{{truth[prog.target]}}}'))
+    reviews = [StepReview(True, 'Correct.', text=said(i)) for i in range(1, k)] + [StepReview(False, f'Incorrect: {v.cause}', v.cause, correction, said(k))]
+    return render_trace(ParsedTrace(reviews, [Step(step_text(f, truth, prog.obj)) for f in rest], answer))
 
 # %% ../nbs/50_testbed.ipynb #0801513d
-def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
-    "The text step `i` (1-based) should have, given that the steps before it are right."
-    fact = v.fact if v.first_wrong == i and v.correction else None
-    if fact is None and v.first_wrong != i:
-        m = _STEP_RE.search(steps[i - 1]); fact = next(f for f in prog.facts if f.name == m[1])
-    fact = fact or _next_fact(prog, steps[:i - 1])
-    return step_text(fact, prog.values(), prog.obj) if fact else 'Nothing is left to compute.'
-
 def _count(step: str, claimed: bool = False) -> str:
     "A step's computation in short, 'Ben = 8 * 2 = 16', or with `claimed` only the count it claims, 'Ben = 16'."
     m = _STEP_RE.search(step)
@@ -394,13 +398,20 @@ def _plant_reply(prog: Program, user: str) -> str:
     return f'<Step{j}>{planted_step(prog, fact, random.Random(seed), kind)[0]}</Step{j}>'
 
 # %% ../nbs/50_testbed.ipynb #f71bfe19
+def exact_step_review(prog: Program,  # the problem's program
+                      steps: list[str],  # a solution cut after the step under review
+                      restate: bool = True,  # say what the step should be before the verdict, as `exact_review`
+                     ) -> str:
+    "The exact verdict on the last of `steps` (a pair's reply), its cause and correction when it is wrong."
+    v = judge_steps(prog, steps)
+    said = _should_be(prog, steps, len(steps), v) if restate else ''
+    rv = StepReview(False, f'Incorrect: {v.cause}', v.cause, v.correction or 'Start again from the problem.', said) \
+         if v.first_wrong == len(steps) else StepReview(True, 'Correct.', text=said)
+    return render_trace(ParsedTrace([rv]), first=len(steps))
+
 def _pair_step_reply(prog: Program, user: str) -> str:
     "The verdict on the last step of a cut-off solution (a pair prompt)."
-    steps = _steps_after(user, 'Solution so far:')
-    v = judge_steps(prog, steps)
-    rv = StepReview(False, f'Incorrect: {v.cause}', v.cause, v.correction or 'Start again from the problem.') \
-         if v.first_wrong == len(steps) else StepReview(True, 'Correct.')
-    return render_trace(ParsedTrace([rv]), first=len(steps))
+    return exact_step_review(prog, _steps_after(user, 'Solution so far:'))
 
 # %% ../nbs/50_testbed.ipynb #4ccbb1b9
 def _inspect_solution_reply(prog: Program, truth: dict[str, int], user: str) -> str:

@@ -28,11 +28,13 @@ def train_bpe(pieces: list[str],  # the training text
               vocab_size: int = 1024,  # the vocabulary's size, special tokens and byte alphabet included
               specials: tuple[str, ...] = SPECIALS,  # special tokens, the first ids
               prefix_space: bool = False,  # the byte-level `add_prefix_space`
+              digits: bool = False,  # every digit its own token (no merged numbers)
              ):  # a trained `tokenizers.Tokenizer`
     "A byte-level BPE `tokenizers.Tokenizer` trained on `pieces`."
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=prefix_space)
+    if digits: tok.pre_tokenizer = pre_tokenizers.Sequence([tok.pre_tokenizer, pre_tokenizers.Digits(individual_digits=True)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(specials),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
@@ -44,12 +46,13 @@ def bpe_tokenizer(texts: list[str],  # the training texts
                   vocab_size: int = 1024,  # the learned vocabulary's size (the `added` tokens come on top)
                   added: list[str] = (),  # strings that become single tokens, cut out of the training text
                   prefix_space: bool = False,  # a space before every piece of text (see `train_bpe`)
+                  digits: bool = False,  # every digit its own token (see `train_bpe`)
                   clean_up_spaces: bool | None = None,  # `clean_up_tokenization_spaces`; None: the default
                  ):  # a `PreTrainedTokenizerFast` with the ChatML template
     "A byte-level BPE tokenizer trained on `texts`, with ChatML special tokens and template."
     from tokenizers import AddedToken
     from transformers import PreTrainedTokenizerFast
-    tok = train_bpe(split_around(texts, added) if added else texts, vocab_size, SPECIALS, prefix_space)
+    tok = train_bpe(split_around(texts, added) if added else texts, vocab_size, SPECIALS, prefix_space, digits)
     if added: tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in added])
     kw = {} if clean_up_spaces is None else dict(clean_up_tokenization_spaces=clean_up_spaces)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token='<|im_end|>', pad_token='<|endoftext|>', **kw)
