@@ -19,11 +19,11 @@ from .solving import solve
 from .prompts import inspect_trace_messages, pair_messages, parse_verdict, review_messages
 from .templates import revise_loop
 from .records import CorrectionTrace, Message, PreferencePair, Problem, Solution
-from .steps import ParsedTrace, StepReview, render_trace
+from .steps import ParsedTrace, StepReview, parse_trace, render_trace
 
 # %% auto #0
-__all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'make_pair', 'MinedSample', 'unique_pairs', 'trace_stats',
-           'pair_stats', 'MiningRun', 'mine', 'save_pairs']
+__all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'said_at', 'make_pair', 'MinedSample', 'unique_pairs',
+           'trace_stats', 'pair_stats', 'MiningRun', 'mine', 'save_pairs']
 
 # %% ../nbs/21_mining.ipynb #e813f8f0
 def _norm(text: str | None) -> str:
@@ -95,10 +95,16 @@ def correction_text(k: int,  # the step's number (1-based)
                     right: bool,  # whether the step is judged right
                     cause: str | None = None,  # why it is wrong (for a wrong step)
                     correction: str | None = None,  # the step corrected (for a wrong step)
+                    said: str = '',  # the step as the reviewer worked it out before its verdict ('' when it did not)
                    ) -> str:  # the step's review in the trace format
     "Step `k`'s verdict, cause and correction in the trace format."
-    rv = StepReview(True, 'Correct.') if right else StepReview(False, 'Incorrect.', cause=cause, correction=correction)
+    rv = StepReview(True, 'Correct.', text=said) if right else StepReview(False, 'Incorrect.', cause=cause, correction=correction, text=said)
     return render_trace(ParsedTrace([rv]), first=k)
+
+def said_at(trace: CorrectionTrace | None, k: int) -> str:
+    "What a trace's reviewer wrote for step `k` before its verdict ('' when it wrote nothing there)."
+    parsed = parse_trace(trace.text) if trace is not None and trace.text else None
+    return parsed.reviews[k - 1].text if parsed is not None and parsed.ok and k <= len(parsed.reviews) else ''
 
 # %% ../nbs/21_mining.ipynb #fe2773b6
 def _rejected_side(k: int, teacher: CorrectionTrace, st: CorrectionTrace | None) -> tuple[str | None, str]:
@@ -106,10 +112,10 @@ def _rejected_side(k: int, teacher: CorrectionTrace, st: CorrectionTrace | None)
     if st is None: return None, 'student review unusable'
     j = st.first_wrong_step
     if j is not None and j < k: return None, 'student blamed an earlier step'
-    if j != k: return correction_text(k, True), 'student missed the error'
+    if j != k: return correction_text(k, True, said=said_at(st, k)), 'student missed the error'
     if (_norm(teacher.cause), _norm(teacher.correction)) == (_norm(st.cause), _norm(st.correction)):
         return None, 'student said the same as the teacher'
-    return correction_text(k, False, st.cause, st.correction), 'student blamed the same step'
+    return correction_text(k, False, st.cause, st.correction, said_at(st, k)), 'student blamed the same step'
 
 # %% ../nbs/21_mining.ipynb #676fdd93
 def make_pair(problem: Problem,  # the problem
@@ -121,7 +127,7 @@ def make_pair(problem: Problem,  # the problem
     k = teacher.first_wrong_step
     rejected, rule = _rejected_side(k, teacher, student.trace)
     if rejected is None: return None, rule
-    chosen = correction_text(k, False, teacher.cause, teacher.correction)
+    chosen = correction_text(k, False, teacher.cause, teacher.correction, said_at(teacher, k))
     prompt = [Message(**m) for m in pair_messages(problem, solution.steps, k)]
     return PreferencePair(problem_id=problem.id, prompt=prompt, chosen=chosen, rejected=rejected, k=k, solution_id=solution.id,
                           chosen_producer=teacher.producer, rejected_producer=student.trace.producer), rule

@@ -20,11 +20,14 @@ from .testbed import Program, exact_review, exact_step_review, generate, judge_s
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['KINDS', 'PRETRAIN', 'STUDENT_DIR', 'STUDY', 'STUDY_ROWS', 'TEACH', 'needed_steps', 'right_steps', 'plain_solution',
+__all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', 'needed_steps', 'right_steps', 'plain_solution',
            'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps', 'own_reviews', 'tag_tokens',
-           'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'pretrain', 'pretrain_student', 'planted_rows',
-           'review_scores', 'checking', 'card_checking', 'teach', 'study_row', 'study_rows', 'study_table',
-           'study_figure']
+           'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain',
+           'planted_rows', 'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row',
+           'study_rows', 'study_table', 'study_figure', 'pretrain_student']
+
+# %% ../nbs/51_student.ipynb #a5d9217a
+STUDENT_DIR = REPO_DATA / 'student'  # the shipped student, its card, and the study's rows
 
 # %% ../nbs/51_student.ipynb #23a158e8
 def needed_steps(prog: Program) -> list:
@@ -220,74 +223,65 @@ def _trainer(init: Path, out: Path, data, tok, t: dict, seed: int):
     return Trainer(model=model, args=args, train_dataset=data, processing_class=tok,
                    data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
 
+# %% ../nbs/51_student.ipynb #78e04bf0
+def training_clock(out: Path):
+    "A `TrainerCallback` that sums training seconds over the runs in `out`, saved to `out/clock.json` at each checkpoint."
+    from transformers import TrainerCallback
+    f = Path(out) / 'clock.json'
+    class Clock(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0, self.before = time.time(), json.loads(f.read_text())['seconds'] if f.exists() else 0.0
+        def seconds(self) -> float: return self.before + time.time() - self.t0
+        def on_save(self, args, state, control, **kw): f.write_text(json.dumps({'seconds': self.seconds(), 'step': state.global_step}))
+    return Clock()
+
 # %% ../nbs/51_student.ipynb #076d16d2
-def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
-             n_problems: int = 20000,  # training problems, one conversation each
-             seed: int = 0,  # the seed of the problems, conversations, weights and training
-             min_steps: int = 2, max_steps: int = 5,  # the problems' range of steps
-             vocab_size: int = 1024,  # the tokenizer's learned vocabulary
-             hidden_size: int = 128,  # the model's width
-             layers: int = 6,  # decoder layers
-             mix: dict | None = None,  # the kinds' weights (default `KINDS`)
-             restate: bool = True,  # reviews say what each step should be before its verdict
-             digits: bool = False,  # every digit its own token
-             right_share: float = 1 / 3,  # the share of reviews whose solution is right
-             own: str | None = None,  # a trained student whose own sampled solutions are reviewed too (`own_reviews`)
-             own_problems: int = 4000,  # the problems it solves (twice each) for those reviews
-             **train,  # settings that replace those of `PRETRAIN`
-            ) -> dict:  # the card: losses, steps, time, sizes and settings
-    "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
-    from transformers import AutoTokenizer
-    from supercorrect_nb.training import last_checkpoint
-    t = {**PRETRAIN, **train}
-    out = Path(out_dir)
-    problems = generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps)
-    rows = conversations(problems, seed=seed, mix=mix, restate=restate, right_share=right_share)
+def pretrain_rows(n_problems: int = 20000,  # training problems, one conversation each
+                  seed: int = 0,  # the seed of the problems and the conversations
+                  min_steps: int = 2, max_steps: int = 5,  # the problems' range of steps
+                  mix: dict | None = None,  # the kinds' weights (default `KINDS`)
+                  restate: bool = True,  # reviews say what each step should be before its verdict
+                  right_share: float = 1 / 3,  # the share of reviews whose solution is right
+                  own: str | None = None,  # a trained student whose own sampled solutions are reviewed too (`own_reviews`)
+                  own_problems: int = 4000,  # the problems it solves (twice each) for those reviews
+                 ) -> list[dict]:
+    "A recipe's pretraining conversations: one per problem, and the reviews of `own`'s solutions shuffled in."
+    rows = conversations(generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps), seed=seed, mix=mix,
+                         restate=restate, right_share=right_share)
     if own:
         rows += own_reviews(own, generate(own_problems, 'train', seed=seed + 1, min_steps=min_steps, max_steps=max_steps), seed=seed)
         random.Random(seed).shuffle(rows)
-    init = out / 'init'
-    if not (init / 'config.json').exists():
-        new_student(init, [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], vocab_size,
-                    hidden_size, layers, seed=seed, digits=digits)
+    return rows
+
+# %% ../nbs/51_student.ipynb #4d044dd9
+def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
+             seed: int = 0,  # the seed of the problems, conversations, weights and training
+             vocab_size: int = 1024,  # the tokenizer's learned vocabulary
+             hidden_size: int = 128, layers: int = 6,  # the model's width and decoder layers
+             digits: bool = False,  # every digit its own token
+             **recipe,  # `pretrain_rows`' settings, and settings that replace those of `PRETRAIN`
+            ) -> dict:  # the card: losses, steps, time, sizes and settings
+    "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
+    import inspect
+    from transformers import AutoTokenizer
+    from supercorrect_nb.training import last_checkpoint
+    data_keys = set(inspect.signature(pretrain_rows).parameters)
+    t, d = {**PRETRAIN, **{k: v for k, v in recipe.items() if k not in data_keys}}, {k: v for k, v in recipe.items() if k in data_keys}
+    out, t0 = Path(out_dir), time.time()
+    rows, data_seconds = pretrain_rows(seed=seed, **d), time.time() - t0
+    if not ((init := out / 'init') / 'config.json').exists():
+        new_student(init, [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], vocab_size, hidden_size, layers, seed=seed, digits=digits)
     tok = AutoTokenizer.from_pretrained(init)
     data = lm_blocks(rows, tok, t['block'])
-    trainer = _trainer(init, out, data, tok, t, seed)
-    t0 = time.time()
+    trainer, clock = _trainer(init, out, data, tok, t, seed), training_clock(out)
+    trainer.add_callback(clock)
     trainer.train(resume_from_checkpoint=last_checkpoint(out))
-    final = out / 'final'
+    (final := out / 'final').mkdir(parents=True, exist_ok=True)
     trainer.save_model(str(final)); tok.save_pretrained(final)
-    seconds = time.time() - t0
-    return dict(path=str(final), losses=[h['loss'] for h in trainer.state.log_history if 'loss' in h],
-                global_step=trainer.state.global_step, seconds=seconds, tokens=len(data) * t['block'],
-                tokens_per_s=len(data) * t['block'] * t['epochs'] / seconds, params=n_params(final), problems=n_problems,
-                min_steps=min_steps, max_steps=max_steps, kinds={k: sum(r['kind'] == k for r in rows) for k in [*KINDS, 'own']},
-                config={**t, 'hidden_size': hidden_size, 'layers': layers, 'vocab_size': len(tok), 'seed': seed, 'restate': restate, 'digits': digits, 'right_share': right_share, 'own': own and str(own)})
-
-# %% ../nbs/51_student.ipynb #7addedb3
-STUDENT_DIR = REPO_DATA / 'student'
-
-@call_parse
-def pretrain_student(out: Param('where the student goes', str) = str(STUDENT_DIR),
-                     work: Param('a scratch folder for checkpoints', str) = 'runs/pretrain',
-                     n_problems: Param('training problems', int) = 60000,
-                     epochs: Param('passes over them', float) = 1.0,
-                     hidden_size: Param('model width', int) = 128,
-                     layers: Param('decoder layers', int) = 6,
-                     max_steps: Param('the longest problems, in steps', int) = 5,
-                     seed: Param('seed', int) = 0):
-    "Pretrain the testbed's student from scratch and copy it, with a card, to `out`."
-    import shutil
-    res = pretrain(work, n_problems=n_problems, epochs=epochs, hidden_size=hidden_size, layers=layers, max_steps=max_steps, seed=seed)
-    out = Path(out)
-    if out.exists(): shutil.rmtree(out)
-    shutil.copytree(res['path'], out, ignore=shutil.ignore_patterns('training_args.bin'))
-    card = {**{k: v for k, v in res.items() if k != 'path'}, 'checking': card_checking(out, seed=seed)}
-    (out / 'student.json').write_text(json.dumps(card, indent=1))
-    ck = card['checking']
-    print(f"student: {card['params'] / 1e6:.2f}M parameters, {card['global_step']} steps in {card['seconds'] / 60:.1f} min -> {out}; "
-          f"planted F1 {ck['planted_f1']:.2f}, own F1 {ck['own_f1']:.2f} (validation)")
-    return res
+    return dict(path=str(final), losses=[h['loss'] for h in trainer.state.log_history if 'loss' in h], global_step=trainer.state.global_step,
+                seconds=clock.seconds(), data_seconds=data_seconds, tokens=len(data) * t['block'], tokens_per_s=len(data) * t['block'] * t['epochs'] / clock.seconds(),
+                params=n_params(final), rows=len(rows), kinds={k: sum(r['kind'] == k for r in rows) for k in [*KINDS, 'own']},
+                config={**t, **d, 'hidden_size': hidden_size, 'layers': layers, 'vocab_size': len(tok), 'seed': seed, 'digits': digits})
 
 # %% ../nbs/51_student.ipynb #0fd421b6
 def planted_rows(problems: list[Problem],  # testbed problems
@@ -357,9 +351,13 @@ def card_checking(model,  # a student folder
 # %% ../nbs/51_student.ipynb #bfcc815e
 STUDY = STUDENT_DIR / 'study.jsonl'
 
-STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`), the check
+STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`;
+               # `own` names the row whose solutions are reviewed), the check
     'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, restate=False)),
     'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000)),
+    'digits': dict(lever='every digit its own token (restate, 128 x 6)', recipe=dict(n_problems=24000, digits=True)),
+    'own': dict(lever="a quarter of the rows are reviews of a student's own sampled solutions (the restate row's), half of them wrong",
+                recipe=dict(n_problems=18000, own='restate', own_problems=3000)),
     'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
                          recipe=dict(model='smollm2-135m-instruct', n_problems=400), check=dict(n=80, samples=2)),
 }
@@ -397,17 +395,28 @@ def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
                 kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS}, config={**cfg.model_dump(), 'restate': restate})
 
 # %% ../nbs/51_student.ipynb #8c6fa4ad
-def study_row(name: str,  # a key of `STUDY_ROWS`
+def train_row(name: str,  # a key of `STUDY_ROWS`
               work='runs/study',  # scratch folders, one per row (checkpoints: a killed row resumes)
+              seed: int = 0,
+             ) -> dict:  # `pretrain`'s (or `teach`'s) card
+    "Train the model of a study row, and first the row whose own solutions it reviews, if that one is not trained yet."
+    recipe = dict(STUDY_ROWS[name]['recipe'])
+    if recipe.get('own') in STUDY_ROWS:
+        prior = Path(work) / recipe['own'] / 'final'
+        if not (prior / 'config.json').exists(): train_row(recipe['own'], work, seed)
+        recipe['own'] = str(prior)
+    return (teach if 'model' in recipe else pretrain)(Path(work) / name, seed=seed, **recipe)
+
+def study_row(name: str,  # a key of `STUDY_ROWS`
+              work='runs/study',  # scratch folders, one per row
              ) -> dict:  # the row: lever, recipe, sizes, costs and `checking`
-    "Train the student of one study row and measure how well it checks."
+    "Train the model of one study row and measure how well it checks."
     import torch
-    spec = STUDY_ROWS[name]
-    res = (teach if 'model' in spec['recipe'] else pretrain)(Path(work) / name, **spec['recipe'])
+    spec, res = STUDY_ROWS[name], train_row(name, work)
     t0 = time.time()
     ck = card_checking(res['path'], **spec.get('check', {}))
     return dict(name=name, lever=spec['lever'], recipe=spec['recipe'], params=res['params'], tokens=res['tokens'] * res['config']['epochs'],
-                minutes=res['seconds'] / 60, tokens_per_s=res['tokens_per_s'], threads=torch.get_num_threads(),
+                minutes=(res['seconds'] + res.get('data_seconds', 0)) / 60, tokens_per_s=res['tokens_per_s'], threads=torch.get_num_threads(),
                 final_loss=res['losses'][-1] if res['losses'] else None, check_minutes=(time.time() - t0) / 60, checking=ck)
 
 # %% ../nbs/51_student.ipynb #fa3ad0b8
@@ -443,3 +452,26 @@ def study_figure(rows: list[dict]):
     fig.add_hline(y=0.6, line_dash='dash', annotation_text='own target 0.60')
     return fig.update_layout(title='How well each student checks (validation, 95% intervals)', xaxis_title='training minutes',
                              yaxis_title='ProcessBench F1', yaxis_range=[0, 1])
+
+# %% ../nbs/51_student.ipynb #7addedb3
+@call_parse
+def pretrain_student(out: Param('where the student goes', str) = str(STUDENT_DIR),
+                     work: Param('a scratch folder for checkpoints', str) = 'runs/pretrain',
+                     n_problems: Param('training problems', int) = 60000,
+                     epochs: Param('passes over them', float) = 1.0,
+                     hidden_size: Param('model width', int) = 128,
+                     layers: Param('decoder layers', int) = 6,
+                     max_steps: Param('the longest problems, in steps', int) = 5,
+                     seed: Param('seed', int) = 0):
+    "Pretrain the testbed's student from scratch and copy it, with a card, to `out`."
+    import shutil
+    res = pretrain(work, n_problems=n_problems, epochs=epochs, hidden_size=hidden_size, layers=layers, max_steps=max_steps, seed=seed)
+    out = Path(out)
+    if out.exists(): shutil.rmtree(out)
+    shutil.copytree(res['path'], out, ignore=shutil.ignore_patterns('training_args.bin'))
+    card = {**{k: v for k, v in res.items() if k != 'path'}, 'checking': card_checking(out, seed=seed)}
+    (out / 'student.json').write_text(json.dumps(card, indent=1))
+    ck = card['checking']
+    print(f"student: {card['params'] / 1e6:.2f}M parameters, {card['global_step']} steps in {card['seconds'] / 60:.1f} min -> {out}; "
+          f"planted F1 {ck['planted_f1']:.2f}, own F1 {ck['own_f1']:.2f} (validation)")
+    return res
