@@ -104,7 +104,7 @@ def correction_text(k: int,  # the step's number (1-based)
 def said_at(trace: CorrectionTrace | None, k: int) -> str:
     "What a trace's reviewer wrote for step `k` before its verdict ('' when it wrote nothing there)."
     parsed = parse_trace(trace.text) if trace is not None and trace.text else None
-    return parsed.reviews[k - 1].text if parsed is not None and parsed.ok and k <= len(parsed.reviews) else ''
+    return parsed.reviews[k - 1].text if parsed is not None and parsed.ok and 1 <= k <= len(parsed.reviews) else ''
 
 # %% ../nbs/21_mining.ipynb #fe2773b6
 def _rejected_side(k: int, teacher: CorrectionTrace, st: CorrectionTrace | None) -> tuple[str | None, str]:

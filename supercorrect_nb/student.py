@@ -127,19 +127,21 @@ def own_reviews(model,  # a trained student's folder
                 problems: list[Problem],  # problems to solve (training problems)
                 samples: int = 2, temperature: float = 0.7,  # solutions per problem, and how hot
                 seed: int = 0, max_tokens: int = 384, progress: bool = False,
+                restate: bool = True,  # the reviews' layout (`testbed.exact_review`)
                ) -> list[dict]:  # review conversations, kind 'own'
-    "Review conversations on a student's own sampled solutions, half of them wrong (when it has as many right ones)."
+    "Review conversations on a student's own distinct sampled solutions, half of them wrong (when it has as many right ones)."
     from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
     from supercorrect_nb.solving import solve
     chat = Chat(ChatConfig(backend='transformers', model=str(model), batch_size=128, concurrency=4096, retry_empty=False),
                 seed=derive_seed(seed, 'own'))
     sols, by_id = solve(problems, chat, n=samples, temperature=temperature, max_tokens=max_tokens, progress=progress,
                         prompt=plain_messages), {p.id: p for p in problems}
-    judged = [(by_id[s.problem_id], steps) for s in sols if (steps := plain_steps(s.text or ''))]
+    unique = {(s.problem_id, tuple(steps)) for s in sols if (steps := plain_steps(s.text or ''))}  # a repeated solution once
+    judged = [(by_id[i], list(steps)) for i, steps in sorted(unique)]
     judged = [(p, st, judge_steps(parse_question(p.question), st).first_wrong is None) for p, st in judged]
     wrong = [(p, st) for p, st, ok in judged if not ok]
     right = [(p, st) for p, st, ok in judged if ok][:len(wrong)]
-    return [{'prompt': review_messages(p, st), 'completion': [{'role': 'assistant', 'content': exact_review(parse_question(p.question), st)}],
+    return [{'prompt': review_messages(p, st), 'completion': [{'role': 'assistant', 'content': exact_review(parse_question(p.question), st, restate)}],
              'kind': 'own'} for p, st in wrong + right]
 
 # %% ../nbs/51_student.ipynb #1409ec2e
@@ -229,8 +231,9 @@ def training_clock(out: Path):
     from transformers import TrainerCallback
     f = Path(out) / 'clock.json'
     class Clock(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kw):
-            self.t0, self.before = time.time(), json.loads(f.read_text())['seconds'] if f.exists() else 0.0
+        def on_train_begin(self, args, state, control, **kw):  # a run resumed at the saved step goes on from the saved seconds
+            saved = json.loads(f.read_text()) if f.exists() else {}
+            self.t0, self.before = time.time(), saved['seconds'] if saved.get('step') == state.global_step else 0.0
         def seconds(self) -> float: return self.before + time.time() - self.t0
         def on_save(self, args, state, control, **kw): f.write_text(json.dumps({'seconds': self.seconds(), 'step': state.global_step}))
     return Clock()
@@ -249,7 +252,8 @@ def pretrain_rows(n_problems: int = 20000,  # training problems, one conversatio
     rows = conversations(generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps), seed=seed, mix=mix,
                          restate=restate, right_share=right_share)
     if own:
-        rows += own_reviews(own, generate(own_problems, 'train', seed=seed + 1, min_steps=min_steps, max_steps=max_steps), seed=seed)
+        rows += own_reviews(own, generate(own_problems, 'train', seed=seed + 1, min_steps=min_steps, max_steps=max_steps), seed=seed,
+                            restate=restate)
         random.Random(seed).shuffle(rows)
     return rows
 
@@ -266,6 +270,7 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
     from transformers import AutoTokenizer
     from supercorrect_nb.training import last_checkpoint
     data_keys = set(inspect.signature(pretrain_rows).parameters)
+    if unknown := set(recipe) - data_keys - set(PRETRAIN): raise TypeError(f'unknown pretraining settings {sorted(unknown)}')
     t, d = {**PRETRAIN, **{k: v for k, v in recipe.items() if k not in data_keys}}, {k: v for k, v in recipe.items() if k in data_keys}
     out, t0 = Path(out_dir), time.time()
     rows, data_seconds = pretrain_rows(seed=seed, **d), time.time() - t0
@@ -368,30 +373,30 @@ TEACH = dict(lr=2e-4, epochs=1.0, per_device_batch=8, grad_accum=1, max_length=7
 
 def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
           model: str = 'smollm2-135m-instruct',  # a name from `models.MODELS`, or a folder
-          n_problems: int = 400,  # training problems, one conversation each
+          n_problems: int = 400,  # training problems of 2-5 steps, one conversation each
           seed: int = 0, lora: bool = True, mix: dict | None = None, restate: bool = True,
           **train,  # settings that replace those of `TEACH` (any `SFTTrainConfig` field)
          ) -> dict:  # the card, with `pretrain`'s keys
     "Teach a pretrained model the testbed's conversations (SFT), merged into `out_dir/final`."
     from datasets import Dataset, DatasetDict
     from transformers import AutoTokenizer
-    from supercorrect_nb.training import train as sft, train_config
+    from supercorrect_nb.training import build_trainer, fit_and_save, train_config
     out = Path(out_dir)
-    rows = conversations(generate(n_problems, 'train', seed=seed), seed=seed, mix=mix, restate=restate)
+    rows = pretrain_rows(n_problems, seed, mix=mix, restate=restate)
     ds = DatasetDict(train=Dataset.from_list([{'prompt': r['prompt'], 'completion': r['completion']} for r in rows]))
     cfg = train_config('sft', model, str(out / 'sft'), lora=lora, seed=seed, **{**TEACH, **train})
-    t0 = time.time()
-    res = sft(cfg, ds)
-    final = out / 'final'
+    trainer, clock = build_trainer(cfg, ds), training_clock(out / 'sft')
+    trainer.add_callback(clock)
+    res, final = fit_and_save(trainer, cfg), out / 'final'
     if lora:
         from peft import AutoPeftModelForCausalLM
         AutoPeftModelForCausalLM.from_pretrained(res['path']).merge_and_unload().save_pretrained(final)
         AutoTokenizer.from_pretrained(res['path']).save_pretrained(final)
     else: final = Path(res['path'])
-    seconds, tok = time.time() - t0, AutoTokenizer.from_pretrained(final)
+    seconds, tok = clock.seconds(), AutoTokenizer.from_pretrained(final)
     tokens = sum(len(tok.apply_chat_template(r['prompt'] + r['completion'], tokenize=True, return_dict=False)) for r in rows)
     return dict(path=str(final), losses=res['losses'], global_step=res['global_step'], seconds=seconds, tokens=tokens,
-                tokens_per_s=tokens * cfg.epochs / seconds, params=n_params(final), problems=n_problems,
+                tokens_per_s=tokens * cfg.epochs / seconds, params=n_params(final), rows=len(rows),
                 kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS}, config={**cfg.model_dump(), 'restate': restate})
 
 # %% ../nbs/51_student.ipynb #8c6fa4ad

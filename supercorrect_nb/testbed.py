@@ -402,10 +402,11 @@ def exact_step_review(prog: Program,  # the problem's program
                       steps: list[str],  # a solution cut after the step under review
                       restate: bool = True,  # say what the step should be before the verdict, as `exact_review`
                      ) -> str:
-    "The exact verdict on the last of `steps` (a pair's reply), its cause and correction when it is wrong."
+    "The exact verdict on the last of `steps` (a pair's reply, the layout of `mining.correction_text`), its cause and correction when it is wrong."
+    if not steps: raise ValueError('a pair reviews the last of its steps, and there are none')
     v = judge_steps(prog, steps)
     said = _should_be(prog, steps, len(steps), v) if restate else ''
-    rv = StepReview(False, f'Incorrect: {v.cause}', v.cause, v.correction or 'Start again from the problem.', said) \
+    rv = StepReview(False, 'Incorrect.', v.cause, v.correction or 'Start again from the problem.', said) \
          if v.first_wrong == len(steps) else StepReview(True, 'Correct.', text=said)
     return render_trace(ParsedTrace([rv]), first=len(steps))
 
