@@ -20,11 +20,12 @@ from .testbed import Program, exact_review, exact_step_review, generate, judge_s
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', 'needed_steps', 'right_steps', 'plain_solution',
-           'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps', 'own_reviews', 'tag_tokens',
-           'student_tokenizer', 'new_student', 'n_params', 'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain',
-           'planted_rows', 'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row',
-           'study_rows', 'study_table', 'study_figure', 'pretrain_student']
+__all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', 'SHIPPED', 'needed_steps', 'right_steps',
+           'plain_solution', 'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps',
+           'own_reviews', 'tag_tokens', 'fixed_tokens', 'student_tokenizer', 'new_student', 'n_params', 'warm_init',
+           'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'review_scores', 'checking',
+           'card_checking', 'teach', 'train_row', 'study_row', 'study_rows', 'study_table', 'study_figure',
+           'pretrain_student']
 
 # %% ../nbs/51_student.ipynb #a5d9217a
 STUDENT_DIR = REPO_DATA / 'student'  # the shipped student, its card, and the study's rows
@@ -152,13 +153,17 @@ def tag_tokens(max_steps: int = 16,  # the most steps a solution can number
     return [t for n in names for t in (f'<{n}>', f'</{n}>')]
 
 # %% ../nbs/51_student.ipynb #f3afffe0
+def fixed_tokens() -> list[str]:
+    "The strings every student's tokenizer keeps whole: the line break, the tags and the instructions."
+    return ['\n', *tag_tokens(), HIERARCHICAL_SYSTEM, REVIEW_SYSTEM, INSPECTOR_SYSTEM]
+
 def student_tokenizer(texts: list[str],  # the training texts
                       vocab_size: int = 1024,  # the learned vocabulary (the fixed tokens come on top)
                       digits: bool = False,  # every digit its own token
                      ):
     "A byte-level BPE tokenizer trained on `texts`, with the tags, line breaks and instructions as single tokens."
-    fixed = ['\n', *tag_tokens(), HIERARCHICAL_SYSTEM, REVIEW_SYSTEM, INSPECTOR_SYSTEM]
-    return bpe_tokenizer([*texts, 'system user assistant'], vocab_size, added=fixed, prefix_space=True, digits=digits, clean_up_spaces=False)
+    return bpe_tokenizer([*texts, 'system user assistant'], vocab_size, added=fixed_tokens(), prefix_space=True, digits=digits,
+                         clean_up_spaces=False)
 
 # %% ../nbs/51_student.ipynb #becd7eb6
 def new_student(path,  # the model folder to write
@@ -192,6 +197,21 @@ def n_params(path) -> int:
     "The number of parameters of the model in `path`."
     from transformers import AutoModelForCausalLM
     return sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(path).parameters())
+
+# %% ../nbs/51_student.ipynb #c50455b6
+def warm_init(src,  # a trained student's folder
+              init,  # the folder to write
+             ) -> Path:
+    "A copy of the student in `src` to pretrain on from, with the fixed tokens it lacks added."
+    from tokenizers import AddedToken
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    tok, model = AutoTokenizer.from_pretrained(src), AutoModelForCausalLM.from_pretrained(src)
+    missing = [t for t in fixed_tokens() if t not in tok.get_vocab()]
+    if missing:
+        tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in missing])
+        model.resize_token_embeddings(len(tok))
+    tok.save_pretrained(init); model.save_pretrained(init)
+    return Path(init)
 
 # %% ../nbs/51_student.ipynb #d86b8238
 PRETRAIN = dict(epochs=1.0, lr=3e-3, warmup_ratio=0.03, weight_decay=0.01, batch=16, block=512, bf16=None, logging_steps=25,
@@ -263,6 +283,7 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
              vocab_size: int = 1024,  # the tokenizer's learned vocabulary
              hidden_size: int = 128, layers: int = 6,  # the model's width and decoder layers
              digits: bool = False,  # every digit its own token
+             init: str | None = None,  # a trained student to go on from (`warm_init`) instead of random weights
              **recipe,  # `pretrain_rows`' settings, and settings that replace those of `PRETRAIN`
             ) -> dict:  # the card: losses, steps, time, sizes and settings
     "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
@@ -274,11 +295,13 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
     t, d = {**PRETRAIN, **{k: v for k, v in recipe.items() if k not in data_keys}}, {k: v for k, v in recipe.items() if k in data_keys}
     out, t0 = Path(out_dir), time.time()
     rows, data_seconds = pretrain_rows(seed=seed, **d), time.time() - t0
-    if not ((init := out / 'init') / 'config.json').exists():
-        new_student(init, [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], vocab_size, hidden_size, layers, seed=seed, digits=digits)
-    tok = AutoTokenizer.from_pretrained(init)
+    if init and not (out / 'init' / 'config.json').exists(): warm_init(init, out / 'init')
+    elif not (out / 'init' / 'config.json').exists():
+        new_student(out / 'init', [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], vocab_size, hidden_size, layers,
+                    seed=seed, digits=digits)
+    tok = AutoTokenizer.from_pretrained(out / 'init')
     data = lm_blocks(rows, tok, t['block'])
-    trainer, clock = _trainer(init, out, data, tok, t, seed), training_clock(out)
+    trainer, clock = _trainer(out / 'init', out, data, tok, t, seed), training_clock(out)
     trainer.add_callback(clock)
     trainer.train(resume_from_checkpoint=last_checkpoint(out))
     (final := out / 'final').mkdir(parents=True, exist_ok=True)
@@ -286,7 +309,7 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
     return dict(path=str(final), losses=[h['loss'] for h in trainer.state.log_history if 'loss' in h], global_step=trainer.state.global_step,
                 seconds=clock.seconds(), data_seconds=data_seconds, tokens=len(data) * t['block'], tokens_per_s=len(data) * t['block'] * t['epochs'] / clock.seconds(),
                 params=n_params(final), rows=len(rows), kinds={k: sum(r['kind'] == k for r in rows) for k in [*KINDS, 'own']},
-                config={**t, **d, 'hidden_size': hidden_size, 'layers': layers, 'vocab_size': len(tok), 'seed': seed, 'digits': digits})
+                config={**t, **d, 'hidden_size': hidden_size, 'layers': layers, 'vocab_size': len(tok), 'seed': seed, 'digits': digits, 'init': init})
 
 # %% ../nbs/51_student.ipynb #0fd421b6
 def planted_rows(problems: list[Problem],  # testbed problems
@@ -360,6 +383,9 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
                # `own` names the row whose solutions are reviewed), the check
     'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, restate=False)),
     'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000)),
+    'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000)),
+    'continue-own': dict(lever='the shipped student of 2026-12-06 pretrained on (12,000 problems, restate), with reviews of its own solutions (3,000 problems)',
+                         recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final', own_problems=3000, lr=1e-3)),
     'digits': dict(lever='every digit its own token (restate, 128 x 6)', recipe=dict(n_problems=24000, digits=True)),
     'own': dict(lever="a quarter of the rows are reviews of a student's own sampled solutions (the restate row's), half of them wrong",
                 recipe=dict(n_problems=18000, own='restate', own_problems=3000)),
@@ -404,12 +430,12 @@ def train_row(name: str,  # a key of `STUDY_ROWS`
               work='runs/study',  # scratch folders, one per row (checkpoints: a killed row resumes)
               seed: int = 0,
              ) -> dict:  # `pretrain`'s (or `teach`'s) card
-    "Train the model of a study row, and first the row whose own solutions it reviews, if that one is not trained yet."
+    "Train the model of a study row, and first the rows it starts from or reviews the solutions of, if they are not trained yet."
     recipe = dict(STUDY_ROWS[name]['recipe'])
-    if recipe.get('own') in STUDY_ROWS:
-        prior = Path(work) / recipe['own'] / 'final'
-        if not (prior / 'config.json').exists(): train_row(recipe['own'], work, seed)
-        recipe['own'] = str(prior)
+    for key in ('own', 'init'):  # a row named here is trained first
+        if recipe.get(key) in STUDY_ROWS:
+            if not ((prior := Path(work) / recipe[key] / 'final') / 'config.json').exists(): train_row(recipe[key], work, seed)
+            recipe[key] = str(prior)
     return (teach if 'model' in recipe else pretrain)(Path(work) / name, seed=seed, **recipe)
 
 def study_row(name: str,  # a key of `STUDY_ROWS`
@@ -459,24 +485,22 @@ def study_figure(rows: list[dict]):
                              yaxis_title='ProcessBench F1', yaxis_range=[0, 1])
 
 # %% ../nbs/51_student.ipynb #7addedb3
+SHIPPED = 'restate'  # the study row `data/student/` is pretrained from
+
 @call_parse
-def pretrain_student(out: Param('where the student goes', str) = str(STUDENT_DIR),
-                     work: Param('a scratch folder for checkpoints', str) = 'runs/pretrain',
-                     n_problems: Param('training problems', int) = 60000,
-                     epochs: Param('passes over them', float) = 1.0,
-                     hidden_size: Param('model width', int) = 128,
-                     layers: Param('decoder layers', int) = 6,
-                     max_steps: Param('the longest problems, in steps', int) = 5,
+def pretrain_student(row: Param('the study row to pretrain (a key of `STUDY_ROWS`)', str) = SHIPPED,
+                     out: Param('where the student goes', str) = str(STUDENT_DIR),
+                     work: Param('scratch folders, one per row (a killed run resumes there)', str) = 'runs/study',
                      seed: Param('seed', int) = 0):
-    "Pretrain the testbed's student from scratch and copy it, with a card, to `out`."
-    import shutil
-    res = pretrain(work, n_problems=n_problems, epochs=epochs, hidden_size=hidden_size, layers=layers, max_steps=max_steps, seed=seed)
-    out = Path(out)
-    if out.exists(): shutil.rmtree(out)
-    shutil.copytree(res['path'], out, ignore=shutil.ignore_patterns('training_args.bin'))
-    card = {**{k: v for k, v in res.items() if k != 'path'}, 'checking': card_checking(out, seed=seed)}
+    "Pretrain the testbed's student from a study row's recipe and copy it, with its card, to `out`."
+    import shutil, torch
+    res, out = train_row(row, work, seed), Path(out)
+    shutil.copytree(res['path'], out, dirs_exist_ok=True, ignore=shutil.ignore_patterns('training_args.bin'))  # the study's rows stay
+    card = {'row': row, 'recipe': STUDY_ROWS[row]['recipe'], **{k: v for k, v in res.items() if k != 'path'},
+            'pretrain_minutes': (res['seconds'] + res.get('data_seconds', 0)) / 60, 'threads': torch.get_num_threads(),
+            'checking': card_checking(out, seed=seed)}
     (out / 'student.json').write_text(json.dumps(card, indent=1))
     ck = card['checking']
-    print(f"student: {card['params'] / 1e6:.2f}M parameters, {card['global_step']} steps in {card['seconds'] / 60:.1f} min -> {out}; "
+    print(f"student: {card['params'] / 1e6:.2f}M parameters, {card['global_step']} steps in {card['pretrain_minutes']:.1f} min -> {out}; "
           f"planted F1 {ck['planted_f1']:.2f}, own F1 {ck['own_f1']:.2f} (validation)")
-    return res
+    return card
