@@ -278,6 +278,21 @@ def pretrain_rows(n_problems: int = 20000,  # training problems, one conversatio
     return rows
 
 # %% ../nbs/51_student.ipynb #4d044dd9
+def _split_recipe(recipe: dict) -> tuple[dict, dict]:
+    "A recipe's training settings (`PRETRAIN` with its own on top) and its data settings (`pretrain_rows`'); unknown keys raise."
+    import inspect
+    data_keys = set(inspect.signature(pretrain_rows).parameters)
+    if unknown := set(recipe) - data_keys - set(PRETRAIN): raise TypeError(f'unknown pretraining settings {sorted(unknown)}')
+    return {**PRETRAIN, **{k: v for k, v in recipe.items() if k not in data_keys}}, {k: v for k, v in recipe.items() if k in data_keys}
+
+def _start(out: Path, rows: list[dict], init, seed: int, **model) -> Path:
+    "The folder `out/init` that pretraining starts from: a copy of `init`, or a new student (`new_student`'s `model` settings)."
+    if not (out / 'init' / 'config.json').exists():
+        if init: warm_init(init, out / 'init')
+        else: new_student(out / 'init', [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], seed=seed, **model)
+    return out / 'init'
+
+# %% ../nbs/51_student.ipynb #5885cb18
 def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
              seed: int = 0,  # the seed of the problems, conversations, weights and training
              vocab_size: int = 1024,  # the tokenizer's learned vocabulary
@@ -286,26 +301,18 @@ def pretrain(out_dir,  # the working folder: `init`, checkpoints, `final`
              init: str | None = None,  # a trained student to go on from (`warm_init`) instead of random weights
              **recipe,  # `pretrain_rows`' settings, and settings that replace those of `PRETRAIN`
             ) -> dict:  # the card: losses, steps, time, sizes and settings
-    "Pretrain a student from scratch on testbed conversations; the model and tokenizer end in `out_dir/final`."
-    import inspect
+    "Pretrain a student on testbed conversations, from scratch or from `init`; the model and tokenizer end in `out_dir/final`."
     from transformers import AutoTokenizer
     from supercorrect_nb.training import last_checkpoint
-    data_keys = set(inspect.signature(pretrain_rows).parameters)
-    if unknown := set(recipe) - data_keys - set(PRETRAIN): raise TypeError(f'unknown pretraining settings {sorted(unknown)}')
-    t, d = {**PRETRAIN, **{k: v for k, v in recipe.items() if k not in data_keys}}, {k: v for k, v in recipe.items() if k in data_keys}
-    out, t0 = Path(out_dir), time.time()
+    (t, d), out, t0 = _split_recipe(recipe), Path(out_dir), time.time()
     rows, data_seconds = pretrain_rows(seed=seed, **d), time.time() - t0
-    if init and not (out / 'init' / 'config.json').exists(): warm_init(init, out / 'init')
-    elif not (out / 'init' / 'config.json').exists():
-        new_student(out / 'init', [m['content'] for r in rows[:5000] for m in r['prompt'] + r['completion']], vocab_size, hidden_size, layers,
-                    seed=seed, digits=digits)
-    tok = AutoTokenizer.from_pretrained(out / 'init')
+    start = _start(out, rows, init, seed, vocab_size=vocab_size, hidden_size=hidden_size, layers=layers, digits=digits)
+    tok = AutoTokenizer.from_pretrained(start)
     data = lm_blocks(rows, tok, t['block'])
-    trainer, clock = _trainer(out / 'init', out, data, tok, t, seed), training_clock(out)
+    trainer, clock = _trainer(start, out, data, tok, t, seed), training_clock(out)
     trainer.add_callback(clock)
     trainer.train(resume_from_checkpoint=last_checkpoint(out))
-    (final := out / 'final').mkdir(parents=True, exist_ok=True)
-    trainer.save_model(str(final)); tok.save_pretrained(final)
+    trainer.save_model(str(final := out / 'final')); tok.save_pretrained(final)
     return dict(path=str(final), losses=[h['loss'] for h in trainer.state.log_history if 'loss' in h], global_step=trainer.state.global_step,
                 seconds=clock.seconds(), data_seconds=data_seconds, tokens=len(data) * t['block'], tokens_per_s=len(data) * t['block'] * t['epochs'] / clock.seconds(),
                 params=n_params(final), rows=len(rows), kinds={k: sum(r['kind'] == k for r in rows) for k in [*KINDS, 'own']},
@@ -386,11 +393,14 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000)),
     'continue-own': dict(lever='the shipped student of 2026-12-06 pretrained on (12,000 problems, restate), with reviews of its own solutions (3,000 problems)',
                          recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final', own_problems=3000, lr=1e-3)),
-    'digits': dict(lever='every digit its own token (restate, 128 x 6)', recipe=dict(n_problems=24000, digits=True)),
-    'own': dict(lever="a quarter of the rows are reviews of a student's own sampled solutions (the restate row's), half of them wrong",
-                recipe=dict(n_problems=18000, own='restate', own_problems=3000)),
+    'continue-own-verdict-first': dict(lever='continue-own with the verdict written first (the old layout)',
+                                       recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
+                                                   own_problems=3000, lr=1e-3, restate=False)),
+    'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems), with reviews of its own solutions (3,000 problems)',
+                             recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3)),
+    'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, digits=True)),
     'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
-                         recipe=dict(model='smollm2-135m-instruct', n_problems=400), check=dict(n=80, samples=2)),
+                         recipe=dict(model='smollm2-135m-instruct', n_problems=160, max_length=640), check=dict(n=40, samples=1)),
 }
 
 # %% ../nbs/51_student.ipynb #b10b0be8
