@@ -23,9 +23,9 @@ from .tokenizer import bpe_tokenizer
 __all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', 'SHIPPED', 'needed_steps', 'right_steps',
            'plain_solution', 'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps',
            'own_reviews', 'tag_tokens', 'fixed_tokens', 'student_tokenizer', 'new_student', 'n_params', 'warm_init',
-           'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'review_scores', 'checking',
-           'card_checking', 'teach', 'train_row', 'study_row', 'study_rows', 'study_table', 'study_figure',
-           'pretrain_student']
+           'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'restated_location',
+           'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row', 'study_rows', 'study_table',
+           'study_figure', 'pretrain_student']
 
 # %% ../nbs/51_student.ipynb #a5d9217a
 STUDENT_DIR = REPO_DATA / 'student'  # the shipped student, its card, and the study's rows
@@ -67,12 +67,12 @@ def wrong_steps(prog: Program,  # the problem's program
     return [step_text(g, truth, prog.obj) for g in needed[:j]] + [step] + _carried(prog, needed[j + 1:], known)
 
 # %% ../nbs/51_student.ipynb #7ba9fe2c
-def _pair_row(problem: Problem, prog: Program, rng: random.Random, restate: bool = True) -> tuple[list[dict], str]:
+def _pair_row(problem: Problem, prog: Program, rng: random.Random, layout: str = 'restate') -> tuple[list[dict], str]:
     "A pair prompt on a wrong solution and its verdict: cut at a right step one time in three (when there is one)."
     steps = wrong_steps(prog, rng)
     v = judge_steps(prog, steps)
     k = rng.randint(1, v.first_wrong - 1) if rng.random() < 1 / 3 and v.first_wrong > 1 else v.first_wrong
-    return pair_messages(problem, steps, k), exact_step_review(prog, steps[:k], restate)
+    return pair_messages(problem, steps, k), exact_step_review(prog, steps[:k], layout)
 
 # %% ../nbs/51_student.ipynb #275e8719
 KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
@@ -80,7 +80,7 @@ KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
 def conversation(problem: Problem,  # a testbed problem
                  rng: random.Random,  # draws the solution's errors and the pair's cut
                  kind: str,  # 'solve', 'review' or 'pair'
-                 restate: bool = True,  # reviews say what each step should be before its verdict (`testbed.exact_review`)
+                 layout: str = 'restate',  # what a review writes for each step before its verdict (`testbed.REVIEW_LAYOUTS`)
                  right_share: float = 1 / 3,  # the share of reviews whose solution is right
                 ) -> dict:
     "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review' or 'pair'."
@@ -89,8 +89,8 @@ def conversation(problem: Problem,  # a testbed problem
     if kind == 'solve': prompt, reply = plain_messages(problem), plain_solution(prog)
     elif kind == 'review':
         steps = right if rng.random() < right_share else wrong_steps(prog, rng)
-        prompt, reply = review_messages(problem, steps), exact_review(prog, steps, restate)
-    elif kind == 'pair': prompt, reply = _pair_row(problem, prog, rng, restate)
+        prompt, reply = review_messages(problem, steps), exact_review(prog, steps, layout)
+    elif kind == 'pair': prompt, reply = _pair_row(problem, prog, rng, layout)
     else: raise ValueError(f'unknown kind {kind!r}; known: {sorted(KINDS)}')
     return {'prompt': prompt, 'completion': [{'role': 'assistant', 'content': reply}], 'kind': kind}
 
@@ -98,13 +98,13 @@ def conversation(problem: Problem,  # a testbed problem
 def conversations(problems: list[Problem],  # testbed problems, one row each
                   seed: int = 0,  # the seed of every draw
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
-                  restate: bool = True,  # reviews say what each step should be before its verdict
+                  layout: str = 'restate',  # what a review writes for each step before its verdict
                   right_share: float = 1 / 3,  # the share of reviews whose solution is right
                  ) -> list[dict]:
     "One pretraining row per problem, its kind drawn from `mix`."
     rng, mix = random.Random(seed), mix or KINDS
     kinds = rng.choices(list(mix), weights=list(mix.values()), k=len(problems))
-    return [conversation(p, rng, k, restate, right_share) for p, k in zip(problems, kinds)]
+    return [conversation(p, rng, k, layout, right_share) for p, k in zip(problems, kinds)]
 
 # %% ../nbs/51_student.ipynb #b6780930
 def rehearsal_rows(problems: list[Problem],  # the problems (the first `n` are used)
@@ -128,7 +128,7 @@ def own_reviews(model,  # a trained student's folder
                 problems: list[Problem],  # problems to solve (training problems)
                 samples: int = 2, temperature: float = 0.7,  # solutions per problem, and how hot
                 seed: int = 0, max_tokens: int = 384, progress: bool = False,
-                restate: bool = True,  # the reviews' layout (`testbed.exact_review`)
+                layout: str = 'restate',  # the reviews' layout (`testbed.REVIEW_LAYOUTS`)
                ) -> list[dict]:  # review conversations, kind 'own'
     "Review conversations on a student's own distinct sampled solutions, half of them wrong (when it has as many right ones)."
     from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
@@ -142,7 +142,7 @@ def own_reviews(model,  # a trained student's folder
     judged = [(p, st, judge_steps(parse_question(p.question), st).first_wrong is None) for p, st in judged]
     wrong = [(p, st) for p, st, ok in judged if not ok]
     right = [(p, st) for p, st, ok in judged if ok][:len(wrong)]
-    return [{'prompt': review_messages(p, st), 'completion': [{'role': 'assistant', 'content': exact_review(parse_question(p.question), st, restate)}],
+    return [{'prompt': review_messages(p, st), 'completion': [{'role': 'assistant', 'content': exact_review(parse_question(p.question), st, layout)}],
              'kind': 'own'} for p, st in wrong + right]
 
 # %% ../nbs/51_student.ipynb #1409ec2e
@@ -263,17 +263,17 @@ def pretrain_rows(n_problems: int = 20000,  # training problems, one conversatio
                   seed: int = 0,  # the seed of the problems and the conversations
                   min_steps: int = 2, max_steps: int = 5,  # the problems' range of steps
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
-                  restate: bool = True,  # reviews say what each step should be before its verdict
+                  layout: str = 'restate',  # what a review writes for each step before its verdict
                   right_share: float = 1 / 3,  # the share of reviews whose solution is right
                   own: str | None = None,  # a trained student whose own sampled solutions are reviewed too (`own_reviews`)
                   own_problems: int = 4000,  # the problems it solves (twice each) for those reviews
                  ) -> list[dict]:
     "A recipe's pretraining conversations: one per problem, and the reviews of `own`'s solutions shuffled in."
     rows = conversations(generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps), seed=seed, mix=mix,
-                         restate=restate, right_share=right_share)
+                         layout=layout, right_share=right_share)
     if own:
         rows += own_reviews(own, generate(own_problems, 'train', seed=seed + 1, min_steps=min_steps, max_steps=max_steps), seed=seed,
-                            restate=restate)
+                            layout=layout)
         random.Random(seed).shuffle(rows)
     return rows
 
@@ -333,21 +333,40 @@ def planted_rows(problems: list[Problem],  # testbed problems
     return rows
 
 # %% ../nbs/51_student.ipynb #b18f5d7e
+def restated_location(review,  # a `correction.Review`
+                      steps: list[str],  # the steps it reviewed
+                     ) -> int | None:  # a step number, `NO_ERROR`, or None (no restated review of every step)
+    "The first step the reviewer restated differently from how it is written: the verdict an exact comparison would give."
+    from supercorrect_nb.records import NO_ERROR
+    from supercorrect_nb.steps import parse_trace
+    t = parse_trace(review.trace.text) if review.trace is not None else None
+    said = [r.text.splitlines()[0] if r.text else None for r in t.reviews] if t is not None and t.ok else []
+    if not said or None in said: return None
+    return next((i for i, (a, b) in enumerate(zip(said, steps), 1) if a != b), NO_ERROR if len(said) >= len(steps) else None)
+
+def _scores(labels: list, preds: list) -> dict:
+    "`correction.locate_scores` with the F1's 95% interval."
+    from supercorrect_nb.correction import locate_scores
+    from supercorrect_nb.evaluation import harmonic_ci
+    from supercorrect_nb.records import NO_ERROR
+    hits_err, hits_ok = [p == l for l, p in zip(labels, preds) if l != NO_ERROR], [p == NO_ERROR for l, p in zip(labels, preds) if l == NO_ERROR]
+    return {**locate_scores(labels, preds), 'f1_ci': list(harmonic_ci(hits_err, hits_ok))}
+
+# %% ../nbs/51_student.ipynb #8ff2a15c
 def review_scores(rows: list[dict],  # ProcessBench rows
                   chat,  # the reviewer (`chat.Chat`)
                   max_tokens: int = 384,
                   progress: bool = False,
-                 ) -> dict:  # `correction.locate_scores` and `f1_ci`
-    "ProcessBench's scores of `chat` reviewing `rows` in the review format, with the F1's 95% interval."
-    from supercorrect_nb.correction import locate_scores, review_locations
+                 ) -> dict:  # `correction.locate_scores`, `f1_ci`, and the same for `restated`
+    "ProcessBench's scores of `chat` reviewing `rows` in the review format, and of its restated steps compared exactly."
+    from supercorrect_nb.chat import run_sync
+    from supercorrect_nb.correction import locate_batch
     from supercorrect_nb.data import processbench_pair
-    from supercorrect_nb.evaluation import harmonic_ci
-    from supercorrect_nb.records import NO_ERROR
     pairs = [processbench_pair(r, 'testbed') for r in rows]
     labels = [s.first_wrong_step for _, s in pairs]
-    preds = review_locations([p for p, _ in pairs], [s for _, s in pairs], chat, progress, max_tokens=max_tokens)
-    hits_err, hits_ok = [p == l for l, p in zip(labels, preds) if l != NO_ERROR], [p == NO_ERROR for l, p in zip(labels, preds) if l == NO_ERROR]
-    return {**locate_scores(labels, preds), 'f1_ci': list(harmonic_ci(hits_err, hits_ok))}
+    reviews = run_sync(locate_batch([p for p, _ in pairs], [s for _, s in pairs], chat, progress=progress, max_tokens=max_tokens))
+    return {**_scores(labels, [r.located for r in reviews]),
+            'restated': _scores(labels, [restated_location(r, s.steps) for r, (_, s) in zip(reviews, pairs)])}
 
 # %% ../nbs/51_student.ipynb #06ef7f23
 def checking(model,  # a student folder (or any model the transformers backend loads)
@@ -356,7 +375,7 @@ def checking(model,  # a student folder (or any model the transformers backend l
              samples: int = 4, temperature: float = 0.7,  # the own solutions: per problem, and how hot
              max_tokens: int = 384, seed: int = 0, progress: bool = False,
             ) -> dict:  # planted_f1, own_f1 (each with `_ci`), greedy accuracy and by level, and the full scores
-    "How well a student checks a step, before any method runs: planted and own-solution F1, and its greedy accuracy."
+    "How well a student checks a step, before any method runs: planted and own-solution F1 (and with its restated steps compared exactly), and its greedy accuracy."
     from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
     from supercorrect_nb.evaluation import accuracy_stats, accuracy_table
     from supercorrect_nb.process_bench import balanced, bench_row
@@ -369,6 +388,7 @@ def checking(model,  # a student folder (or any model the transformers backend l
     planted = review_scores(balanced(planted_rows(problems, seed), size, seed), chat, max_tokens, progress)
     own = review_scores(balanced([bench_row(by_id[s.problem_id], s) for s in sols if s.steps], size, seed), chat, max_tokens, progress)
     return dict(planted_f1=planted['f1'], planted_f1_ci=planted['f1_ci'], own_f1=own['f1'], own_f1_ci=own['f1_ci'], n=dict(planted=planted['n'], own=own['n']),
+                **{f'{w}_restated_f1{x}': b['restated'][f'f1{x}'] for w, b in (('planted', planted), ('own', own)) for x in ('', '_ci')},
                 greedy=accuracy_stats(ok),
                 by_level=accuracy_table(problems, ok, lambda p: p.level), planted=planted, own=own)
 
@@ -388,14 +408,17 @@ STUDY = STUDENT_DIR / 'study.jsonl'
 
 STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`;
                # `own` names the row whose solutions are reviewed), the check
-    'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, restate=False)),
+    'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, layout='verdict')),
     'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000)),
     'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000)),
     'continue-own': dict(lever='the shipped student of 2026-12-06 pretrained on (12,000 problems, restate), with reviews of its own solutions (3,000 problems)',
                          recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final', own_problems=3000, lr=1e-3)),
+    'continue-own-compare': dict(lever='continue-own with the two counts side by side before the verdict (layout compare)',
+                                 recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
+                                             own_problems=3000, lr=1e-3, layout='compare')),
     'continue-own-verdict-first': dict(lever='continue-own with the verdict written first (the old layout)',
                                        recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
-                                                   own_problems=3000, lr=1e-3, restate=False)),
+                                                   own_problems=3000, lr=1e-3, layout='verdict')),
     'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems), with reviews of its own solutions (3,000 problems)',
                              recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3)),
     'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, digits=True)),
@@ -410,7 +433,7 @@ TEACH = dict(lr=2e-4, epochs=1.0, per_device_batch=8, grad_accum=1, max_length=7
 def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
           model: str = 'smollm2-135m-instruct',  # a name from `models.MODELS`, or a folder
           n_problems: int = 400,  # training problems of 2-5 steps, one conversation each
-          seed: int = 0, lora: bool = True, mix: dict | None = None, restate: bool = True,
+          seed: int = 0, lora: bool = True, mix: dict | None = None, layout: str = 'restate',
           **train,  # settings that replace those of `TEACH` (any `SFTTrainConfig` field)
          ) -> dict:  # the card, with `pretrain`'s keys
     "Teach a pretrained model the testbed's conversations (SFT), merged into `out_dir/final`."
@@ -418,7 +441,7 @@ def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
     from transformers import AutoTokenizer
     from supercorrect_nb.training import build_trainer, fit_and_save, train_config
     out = Path(out_dir)
-    rows = pretrain_rows(n_problems, seed, mix=mix, restate=restate)
+    rows = pretrain_rows(n_problems, seed, mix=mix, layout=layout)
     ds = DatasetDict(train=Dataset.from_list([{'prompt': r['prompt'], 'completion': r['completion']} for r in rows]))
     cfg = train_config('sft', model, str(out / 'sft'), lora=lora, seed=seed, **{**TEACH, **train})
     trainer, clock = build_trainer(cfg, ds), training_clock(out / 'sft')
@@ -433,7 +456,7 @@ def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
     tokens = sum(len(tok.apply_chat_template(r['prompt'] + r['completion'], tokenize=True, return_dict=False)) for r in rows)
     return dict(path=str(final), losses=res['losses'], global_step=res['global_step'], seconds=seconds, tokens=tokens,
                 tokens_per_s=tokens * cfg.epochs / seconds, params=n_params(final), rows=len(rows),
-                kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS}, config={**cfg.model_dump(), 'restate': restate})
+                kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS}, config={**cfg.model_dump(), 'layout': layout})
 
 # %% ../nbs/51_student.ipynb #8c6fa4ad
 def train_row(name: str,  # a key of `STUDY_ROWS`

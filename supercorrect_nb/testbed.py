@@ -18,10 +18,10 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
                                    render_solution, render_trace)
 
 # %% auto #0
-__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'Fact', 'Program', 'ordinal', 'sentence', 'question_text',
-           'parse_question', 'step_text', 'key_note', 'reference_solution', 'random_program', 'split_of', 'generate',
-           'check_truth', 'apply_op', 'Verdict', 'judge_steps', 'planted_step', 'exact_review', 'exact_critique',
-           'exact_step_review', 'exact_teacher', 'scripted_actor']
+__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'REVIEW_LAYOUTS', 'Fact', 'Program', 'ordinal', 'sentence',
+           'question_text', 'parse_question', 'step_text', 'key_note', 'reference_solution', 'random_program',
+           'split_of', 'generate', 'check_truth', 'apply_op', 'Verdict', 'judge_steps', 'planted_step', 'exact_review',
+           'exact_critique', 'exact_step_review', 'exact_teacher', 'scripted_actor']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -341,16 +341,31 @@ def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
     fact = fact or _next_fact(prog, steps[:i - 1])
     return step_text(fact, prog.values(), prog.obj) if fact else 'Nothing is left to compute.'
 
+def _count(step: str, claimed: bool = False) -> str:
+    "A step's computation in short, 'Ben = 8 * 2 = 16', or with `claimed` only the count it claims, 'Ben = 16'."
+    m = _STEP_RE.search(step)
+    if not m: return 'no count' if claimed else step.rstrip('.').lower()
+    return f'{m[1]} = {m[5]}' if claimed else f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}'
+
+REVIEW_LAYOUTS = ('verdict', 'restate', 'compare')  # what a reviewer writes for a step before its verdict
+
+def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> str:
+    "What a reviewer writes for step `i` before its verdict: nothing, the step as it should be, or that and the two counts side by side."
+    if layout not in REVIEW_LAYOUTS: raise ValueError(f'unknown review layout {layout!r}; known: {REVIEW_LAYOUTS}')
+    if layout == 'verdict': return ''
+    right = _should_be(prog, steps, i, v)
+    return right if layout == 'restate' else f'{right}\nSo {_count(right, True)}; the step has {_count(steps[i - 1], True)}.'
+
 
 # %% ../nbs/50_testbed.ipynb #044506cf
 def exact_review(prog: Program,  # the problem's program
                  steps: list[str],  # the solution's step texts
-                 restate: bool = True,  # each reviewed step first says what it should be (`_should_be`), then its verdict
+                 layout: str = 'restate',  # what each reviewed step says before its verdict (`REVIEW_LAYOUTS`, `_said`)
                 ) -> str:
     "The exact correction trace of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
     k, answer = v.first_wrong, f'\\boxed{{{truth[prog.target]}}}'
-    said = lambda i: _should_be(prog, steps, i, v) if restate else ''
+    said = lambda i: _said(prog, steps, i, v, layout)
     if k is None: return render_trace(ParsedTrace([StepReview(True, 'Correct.', text=said(i)) for i in range(1, len(steps) + 1)], answer=answer))
     fix = v.fact if v.correction else _next_fact(prog, steps[:k - 1])
     correction = v.correction or (step_text(fix, truth, prog.obj) if fix else 'Nothing is left to compute.')
@@ -360,12 +375,6 @@ def exact_review(prog: Program,  # the problem's program
     return render_trace(ParsedTrace(reviews, [Step(step_text(f, truth, prog.obj)) for f in rest], answer))
 
 # %% ../nbs/50_testbed.ipynb #0801513d
-def _count(step: str, claimed: bool = False) -> str:
-    "A step's computation in short, 'Ben = 8 * 2 = 16', or with `claimed` only the count it claims, 'Ben = 16'."
-    m = _STEP_RE.search(step)
-    if not m: return 'no count' if claimed else step.rstrip('.').lower()
-    return f'{m[1]} = {m[5]}' if claimed else f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}'
-
 def _hint_next(prog: Program, steps: list[str]) -> str:
     "The next step still to compute after right steps that stop short of the answer."
     nxt = _next_fact(prog, steps)
@@ -400,12 +409,12 @@ def _plant_reply(prog: Program, user: str) -> str:
 # %% ../nbs/50_testbed.ipynb #f71bfe19
 def exact_step_review(prog: Program,  # the problem's program
                       steps: list[str],  # a solution cut after the step under review
-                      restate: bool = True,  # say what the step should be before the verdict, as `exact_review`
+                      layout: str = 'restate',  # what the step says before its verdict, as `exact_review`
                      ) -> str:
     "The exact verdict on the last of `steps` (a pair's reply, the layout of `mining.correction_text`), its cause and correction when it is wrong."
     if not steps: raise ValueError('a pair reviews the last of its steps, and there are none')
     v = judge_steps(prog, steps)
-    said = _should_be(prog, steps, len(steps), v) if restate else ''
+    said = _said(prog, steps, len(steps), v, layout)
     rv = StepReview(False, 'Incorrect.', v.cause, v.correction or 'Start again from the problem.', said) \
          if v.first_wrong == len(steps) else StepReview(True, 'Correct.', text=said)
     return render_trace(ParsedTrace([rv]), first=len(steps))
