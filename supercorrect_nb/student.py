@@ -16,7 +16,7 @@ from .data import REPO_DATA
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
 from .records import Problem
-from .testbed import Program, exact_review, exact_step_review, generate, judge_steps, parse_question, planted_step, step_text
+from .testbed import REVIEW_LAYOUT, Program, exact_review, exact_step_review, generate, judge_steps, parse_question, planted_step, step_text
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
@@ -67,7 +67,7 @@ def wrong_steps(prog: Program,  # the problem's program
     return [step_text(g, truth, prog.obj) for g in needed[:j]] + [step] + _carried(prog, needed[j + 1:], known)
 
 # %% ../nbs/51_student.ipynb #7ba9fe2c
-def _pair_row(problem: Problem, prog: Program, rng: random.Random, layout: str = 'restate') -> tuple[list[dict], str]:
+def _pair_row(problem: Problem, prog: Program, rng: random.Random, layout: str = REVIEW_LAYOUT) -> tuple[list[dict], str]:
     "A pair prompt on a wrong solution and its verdict: cut at a right step one time in three (when there is one)."
     steps = wrong_steps(prog, rng)
     v = judge_steps(prog, steps)
@@ -80,7 +80,7 @@ KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
 def conversation(problem: Problem,  # a testbed problem
                  rng: random.Random,  # draws the solution's errors and the pair's cut
                  kind: str,  # 'solve', 'review' or 'pair'
-                 layout: str = 'restate',  # what a review writes for each step before its verdict (`testbed.REVIEW_LAYOUTS`)
+                 layout: str = REVIEW_LAYOUT,  # what a review writes for each step before its verdict (`testbed.REVIEW_LAYOUTS`)
                  right_share: float = 1 / 3,  # the share of reviews whose solution is right
                 ) -> dict:
     "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review' or 'pair'."
@@ -98,7 +98,7 @@ def conversation(problem: Problem,  # a testbed problem
 def conversations(problems: list[Problem],  # testbed problems, one row each
                   seed: int = 0,  # the seed of every draw
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
-                  layout: str = 'restate',  # what a review writes for each step before its verdict
+                  layout: str = REVIEW_LAYOUT,  # what a review writes for each step before its verdict
                   right_share: float = 1 / 3,  # the share of reviews whose solution is right
                  ) -> list[dict]:
     "One pretraining row per problem, its kind drawn from `mix`."
@@ -128,7 +128,7 @@ def own_reviews(model,  # a trained student's folder
                 problems: list[Problem],  # problems to solve (training problems)
                 samples: int = 2, temperature: float = 0.7,  # solutions per problem, and how hot
                 seed: int = 0, max_tokens: int = 384, progress: bool = False,
-                layout: str = 'restate',  # the reviews' layout (`testbed.REVIEW_LAYOUTS`)
+                layout: str = REVIEW_LAYOUT,  # the reviews' layout (`testbed.REVIEW_LAYOUTS`)
                ) -> list[dict]:  # review conversations, kind 'own'
     "Review conversations on a student's own distinct sampled solutions, half of them wrong (when it has as many right ones)."
     from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
@@ -263,7 +263,7 @@ def pretrain_rows(n_problems: int = 20000,  # training problems, one conversatio
                   seed: int = 0,  # the seed of the problems and the conversations
                   min_steps: int = 2, max_steps: int = 5,  # the problems' range of steps
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
-                  layout: str = 'restate',  # what a review writes for each step before its verdict
+                  layout: str = REVIEW_LAYOUT,  # what a review writes for each step before its verdict
                   right_share: float = 1 / 3,  # the share of reviews whose solution is right
                   own: str | None = None,  # a trained student whose own sampled solutions are reviewed too (`own_reviews`)
                   own_problems: int = 4000,  # the problems it solves (twice each) for those reviews
@@ -409,21 +409,22 @@ STUDY = STUDENT_DIR / 'study.jsonl'
 STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`;
                # `own` names the row whose solutions are reviewed), the check
     'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, layout='verdict')),
-    'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000)),
-    'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000)),
+    'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000, layout='restate')),
+    'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000, layout='restate')),
     'continue-own': dict(lever='the shipped student of 2026-12-06 pretrained on (12,000 problems, restate), with reviews of its own solutions (3,000 problems)',
-                         recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final', own_problems=3000, lr=1e-3)),
+                         recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final', own_problems=3000, lr=1e-3, layout='restate')),
     'continue-own-compare': dict(lever='continue-own with the two counts side by side before the verdict (layout compare)',
                                  recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
                                              own_problems=3000, lr=1e-3, layout='compare')),
     'continue-own-verdict-first': dict(lever='continue-own with the verdict written first (the old layout)',
                                        recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
                                                    own_problems=3000, lr=1e-3, layout='verdict')),
-    'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems), with reviews of its own solutions (3,000 problems)',
-                             recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3)),
-    'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, digits=True)),
+    'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems, layout compare, twice the pair share), with reviews of its own solutions (3,000 problems)',
+                             recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3, layout='compare',
+                                         mix={'solve': 0.4, 'review': 0.3, 'pair': 0.3})),
+    'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, layout='restate', digits=True)),
     'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
-                         recipe=dict(model='smollm2-135m-instruct', n_problems=160, max_length=640), check=dict(n=40, samples=1)),
+                         recipe=dict(model='smollm2-135m-instruct', n_problems=64, max_length=640, layout='restate'), check=dict(n=40, samples=1)),
 }
 
 # %% ../nbs/51_student.ipynb #b10b0be8
@@ -433,7 +434,7 @@ TEACH = dict(lr=2e-4, epochs=1.0, per_device_batch=8, grad_accum=1, max_length=7
 def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
           model: str = 'smollm2-135m-instruct',  # a name from `models.MODELS`, or a folder
           n_problems: int = 400,  # training problems of 2-5 steps, one conversation each
-          seed: int = 0, lora: bool = True, mix: dict | None = None, layout: str = 'restate',
+          seed: int = 0, lora: bool = True, mix: dict | None = None, layout: str = REVIEW_LAYOUT,
           **train,  # settings that replace those of `TEACH` (any `SFTTrainConfig` field)
          ) -> dict:  # the card, with `pretrain`'s keys
     "Teach a pretrained model the testbed's conversations (SFT), merged into `out_dir/final`."

@@ -18,10 +18,10 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
                                    render_solution, render_trace)
 
 # %% auto #0
-__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'REVIEW_LAYOUTS', 'Fact', 'Program', 'ordinal', 'sentence',
-           'question_text', 'parse_question', 'step_text', 'key_note', 'reference_solution', 'random_program',
-           'split_of', 'generate', 'check_truth', 'apply_op', 'Verdict', 'judge_steps', 'planted_step', 'exact_review',
-           'exact_critique', 'exact_step_review', 'exact_teacher', 'scripted_actor']
+__all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'REVIEW_LAYOUTS', 'REVIEW_LAYOUT', 'Fact', 'Program', 'ordinal',
+           'sentence', 'question_text', 'parse_question', 'step_text', 'key_note', 'reference_solution',
+           'random_program', 'split_of', 'generate', 'check_truth', 'apply_op', 'Verdict', 'judge_steps',
+           'planted_step', 'exact_review', 'exact_critique', 'exact_step_review', 'exact_teacher', 'scripted_actor']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -348,6 +348,7 @@ def _count(step: str, claimed: bool = False) -> str:
     return f'{m[1]} = {m[5]}' if claimed else f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}'
 
 REVIEW_LAYOUTS = ('verdict', 'restate', 'compare')  # what a reviewer writes for a step before its verdict
+REVIEW_LAYOUT = 'restate'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
 
 def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> str:
     "What a reviewer writes for step `i` before its verdict: nothing, the step as it should be, or that and the two counts side by side."
@@ -360,7 +361,7 @@ def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> s
 # %% ../nbs/50_testbed.ipynb #044506cf
 def exact_review(prog: Program,  # the problem's program
                  steps: list[str],  # the solution's step texts
-                 layout: str = 'restate',  # what each reviewed step says before its verdict (`REVIEW_LAYOUTS`, `_said`)
+                 layout: str = REVIEW_LAYOUT,  # what each reviewed step says before its verdict (`REVIEW_LAYOUTS`, `_said`)
                 ) -> str:
     "The exact correction trace of a solution."
     v, truth = judge_steps(prog, steps), prog.values()
@@ -409,7 +410,7 @@ def _plant_reply(prog: Program, user: str) -> str:
 # %% ../nbs/50_testbed.ipynb #f71bfe19
 def exact_step_review(prog: Program,  # the problem's program
                       steps: list[str],  # a solution cut after the step under review
-                      layout: str = 'restate',  # what the step says before its verdict, as `exact_review`
+                      layout: str = REVIEW_LAYOUT,  # what the step says before its verdict, as `exact_review`
                      ) -> str:
     "The exact verdict on the last of `steps` (a pair's reply, the layout of `mining.correction_text`), its cause and correction when it is wrong."
     if not steps: raise ValueError('a pair reviews the last of its steps, and there are none')
