@@ -336,13 +336,14 @@ def planted_rows(problems: list[Problem],  # testbed problems
 def restated_location(review,  # a `correction.Review`
                       steps: list[str],  # the steps it reviewed
                      ) -> int | None:  # a step number, `NO_ERROR`, or None (no restated review of every step)
-    "The first step the reviewer restated differently from how it is written: the verdict an exact comparison would give."
+    "The first step whose count (name and value) the reviewer restated differently from the written one: the verdict an exact comparison would give."
     from supercorrect_nb.records import NO_ERROR
     from supercorrect_nb.steps import parse_trace
+    from supercorrect_nb.testbed import claimed_count
     t = parse_trace(review.trace.text) if review.trace is not None else None
     said = [r.text.splitlines()[0] if r.text else None for r in t.reviews] if t is not None and t.ok else []
     if not said or None in said: return None
-    return next((i for i, (a, b) in enumerate(zip(said, steps), 1) if a != b), NO_ERROR if len(said) >= len(steps) else None)
+    return next((i for i, (a, b) in enumerate(zip(said, steps), 1) if claimed_count(a) != claimed_count(b)), NO_ERROR if len(said) >= len(steps) else None)
 
 def _scores(labels: list, preds: list) -> dict:
     "`correction.locate_scores` with the F1's 95% interval."

@@ -21,7 +21,8 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
 __all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'REVIEW_LAYOUTS', 'REVIEW_LAYOUT', 'Fact', 'Program', 'ordinal',
            'sentence', 'question_text', 'parse_question', 'step_text', 'key_note', 'reference_solution',
            'random_program', 'split_of', 'generate', 'check_truth', 'apply_op', 'Verdict', 'judge_steps',
-           'planted_step', 'exact_review', 'exact_critique', 'exact_step_review', 'exact_teacher', 'scripted_actor']
+           'claimed_count', 'planted_step', 'exact_review', 'exact_critique', 'exact_step_review', 'exact_teacher',
+           'scripted_actor']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -286,6 +287,11 @@ def judge_steps(prog: Program,  # the problem's program
             return Verdict(i, f'{sentence(f, prog.obj)[:-1]}, so {name} has {right.split(" has ", 1)[1].split(" = ")[0]}, '
                               f'not {a} {op} {b}.', right, f)
     return Verdict(None)
+
+# %% ../nbs/50_testbed.ipynb #004e8a4e
+def claimed_count(step: str) -> tuple[str, int] | None:
+    "The (name, value) a step claims, 'Ben has 8 * 2 = 16 pens.' -> ('Ben', 16); None when it computes no count."
+    return (m[1], int(m[5])) if (m := _STEP_RE.search(step)) else None
 
 # %% ../nbs/50_testbed.ipynb #d98935ed
 ERRORS = ('quantity', 'relation', 'arithmetic')  # `prompts.ERROR_KINDS`, in the order a draw picks from
