@@ -409,16 +409,17 @@ STUDY = STUDENT_DIR / 'study.jsonl'
 
 STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`;
                # `own` names the row whose solutions are reviewed), the check
+    'verdict-long': dict(lever='the verdict written first, 60,000 problems: the student shipped on 2026-12-06', recipe=dict(n_problems=60000, layout='verdict')),
     'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, layout='verdict')),
     'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000, layout='restate')),
     'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000, layout='restate')),
-    'continue-own': dict(lever='the shipped student of 2026-12-06 pretrained on (12,000 problems, restate), with reviews of its own solutions (3,000 problems)',
-                         recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final', own_problems=3000, lr=1e-3, layout='restate')),
+    'continue-own': dict(lever='verdict-long pretrained on (12,000 problems, layout restate), with reviews of its own solutions (3,000 problems)',
+                         recipe=dict(n_problems=12000, init='verdict-long', own='verdict-long', own_problems=3000, lr=1e-3, layout='restate')),
     'continue-own-compare': dict(lever='continue-own with the two counts side by side before the verdict (layout compare)',
-                                 recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
+                                 recipe=dict(n_problems=12000, init='verdict-long', own='verdict-long',
                                              own_problems=3000, lr=1e-3, layout='compare')),
     'continue-own-verdict-first': dict(lever='continue-own with the verdict written first (the old layout)',
-                                       recipe=dict(n_problems=12000, init='runs/study/shipped-2026-12-06/final', own='runs/study/shipped-2026-12-06/final',
+                                       recipe=dict(n_problems=12000, init='verdict-long', own='verdict-long',
                                                    own_problems=3000, lr=1e-3, layout='verdict')),
     'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems, layout compare, twice the pair share), with reviews of its own solutions (3,000 problems)',
                              recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3, layout='compare',
@@ -520,7 +521,7 @@ def study_figure(rows: list[dict]):
                              yaxis_title='ProcessBench F1', yaxis_range=[0, 1])
 
 # %% ../nbs/51_student.ipynb #7addedb3
-SHIPPED = 'restate'  # the study row `data/student/` is pretrained from
+SHIPPED = 'continue-own'  # the study row `data/student/` is pretrained from
 
 @call_parse
 def pretrain_student(row: Param('the study row to pretrain (a key of `STUDY_ROWS`)', str) = SHIPPED,
