@@ -496,12 +496,16 @@ def _f(x, ci, pct=False) -> str:
     fmt = (lambda v: f'{v:.1%}') if pct else (lambda v: f'{v:.2f}')
     return f'{fmt(x)} [{fmt(ci[0])}, {fmt(ci[1])}]'
 
+def _or_dash(x, fmt='{:.2f}') -> str: return '–' if x is None else fmt.format(x)
+
 def study_table(rows: list[dict]) -> str:
     "The study as a markdown table."
-    head = '| row | lever | params | tokens | minutes (threads) | tok/s | planted F1 | own F1 | greedy | check min |\n|' + '---|' * 10
-    body = [f"| {r['name']} | {r['lever']} | {r['params'] / 1e6:.2f}M | {r['tokens'] / 1e6:.1f}M | {r['minutes']:.0f} ({r['threads']}) | "
+    head = ('| row | lever | params | tokens | minutes (threads) | tok/s | planted F1 | own F1 | restated, compared exactly: planted / own '
+            '| greedy | check min |\n|' + '---|' * 11)
+    body = [f"| {r['name']} | {r['lever']} | {r['params'] / 1e6:.2f}M | {r['tokens'] / 1e6:.2f}M | {r['minutes']:.0f} ({r['threads']}) | "
             f"{r['tokens_per_s']:,.0f} | {_f(c['planted_f1'], c['planted_f1_ci'])} | {_f(c['own_f1'], c['own_f1_ci'])} | "
-            f"{_f(c['greedy']['acc'], c['greedy']['ci'], True)} | {r['check_minutes'] or float('nan'):.1f} |"
+            f"{_or_dash(c.get('planted_restated_f1'))} / {_or_dash(c.get('own_restated_f1'))} | "
+            f"{_f(c['greedy']['acc'], c['greedy']['ci'], True)} | {_or_dash(r['check_minutes'], '{:.1f}')} |"
             for r in rows for c in [r['checking']]]
     return '\n'.join([head, *body])
 
