@@ -41,7 +41,7 @@ def world(tmp_path_factory):
     run = mine(PROBS, Chat(backend=FunctionBackend(student, 's')), Chat(backend=FunctionBackend(teacher, 't')), n=1, progress=False)
     assert run.stats['pairs'] == 40 and run.stats['pair_rules'] == {'student missed the error': 40}
     save_pairs(run, d / 'pairs', val_fraction=0.1)
-    tiny_chat_model(d / 'student', corpus=[pp.chosen + pp.rejected + pp.prompt[-1].content for pp in run.pairs] * 5)
+    tiny_chat_model(d / 'student', corpus=[pp.chosen + pp.rejected + pp.prompt[0].content + pp.prompt[-1].content for pp in run.pairs] * 5)
     return d
 
 

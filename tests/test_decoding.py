@@ -39,15 +39,19 @@ def test_greedy_gives_the_tokens_of_generate(backend, enc, sampling, slots):
     assert (theirs[:, ours.shape[1]:] == backend.tok.pad_token_id).all()  # generate ran on only to pad
 
 
-def uncertain_prompt(backend):
-    "A solve prompt followed by the start of the student's greedy solution, up to where its next token is least certain."
-    prompt = backend.tok(backend.prompt_text(solve_messages(generate(1, 'test', seed=5)[0])), add_special_tokens=False)['input_ids']
-    ids = torch.tensor([prompt])
-    full = generated(backend, {'input_ids': ids, 'attention_mask': torch.ones_like(ids)}, backend._generate_kw(Sampling(max_tokens=60)))
-    seq = torch.cat([ids, full], 1)
-    with torch.inference_mode(): probs = backend.model(seq).logits[0, len(prompt) - 1:].softmax(-1)
-    k = int((-(probs * probs.clamp(min=1e-12).log()).sum(-1)).argmax())
-    return seq[0, :len(prompt) + k].tolist()
+def uncertain_prompt(backend, problems: int = 8):
+    "A solve prompt followed by the start of the student's greedy solution, up to where its next token is least certain (of `problems`)."
+    best = (-1.0, None)
+    for p in generate(problems, 'test', seed=5):
+        prompt = backend.tok(backend.prompt_text(solve_messages(p)), add_special_tokens=False)['input_ids']
+        ids = torch.tensor([prompt])
+        full = generated(backend, {'input_ids': ids, 'attention_mask': torch.ones_like(ids)}, backend._generate_kw(Sampling(max_tokens=60)))
+        seq = torch.cat([ids, full], 1)
+        with torch.inference_mode(): probs = backend.model(seq).logits[0, len(prompt) - 1:].softmax(-1)
+        entropy = -(probs * probs.clamp(min=1e-12).log()).sum(-1)
+        k = int(entropy.argmax())
+        best = max(best, (float(entropy[k]), seq[0, :len(prompt) + k].tolist()), key=lambda x: x[0])
+    return best[1]
 
 
 @pytest.mark.parametrize('sampling', [Sampling(temperature=0.7, max_tokens=1), Sampling(temperature=1.0, top_p=0.8, max_tokens=1)])
@@ -95,7 +99,7 @@ def test_a_sampled_reply_depends_on_its_request_alone(backend):
     msgs = [solve_messages(p) for p in generate(24, 'test', seed=6, min_steps=2, max_steps=5)]
     try:
         at64 = sampled(backend, 64, msgs)
-        assert len({t for ts in at64 for t in ts}) > 30  # sampled: mostly different texts
+        assert len({t for ts in at64 for t in ts}) > len(msgs)  # sampled: more different texts than problems
         assert sampled(backend, 7, msgs) == at64
         assert sampled(backend, 1, msgs) == at64
         half = [{'messages': m, 'n': 1, 'first_index': 1} for m in msgs[::2]] + msgs[1::2]  # sample 1 of the even ones, both of the odd
