@@ -349,9 +349,9 @@ def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
 
 def _count(step: str, claimed: bool = False) -> str:
     "A step's computation in short, 'Ben = 8 * 2 = 16', or with `claimed` only the count it claims, 'Ben = 16'."
+    if claimed: return f'{c[0]} = {c[1]}' if (c := claimed_count(step)) else 'no count'
     m = _STEP_RE.search(step)
-    if not m: return 'no count' if claimed else step.rstrip('.').lower()
-    return f'{m[1]} = {m[5]}' if claimed else f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}'
+    return f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}' if m else step.rstrip('.').lower()
 
 REVIEW_LAYOUTS = ('verdict', 'restate', 'compare')  # what a reviewer writes for a step before its verdict
 REVIEW_LAYOUT = 'restate'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
