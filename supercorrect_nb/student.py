@@ -22,8 +22,8 @@ from .tokenizer import bpe_tokenizer
 # %% auto #0
 __all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', 'SHIPPED', 'needed_steps', 'right_steps',
            'plain_solution', 'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps',
-           'own_reviews', 'tag_tokens', 'fixed_tokens', 'student_tokenizer', 'new_student', 'n_params', 'warm_init',
-           'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'restated_location',
+           'student_chat', 'own_reviews', 'tag_tokens', 'fixed_tokens', 'student_tokenizer', 'new_student', 'n_params',
+           'warm_init', 'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'restated_location',
            'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row', 'study_rows', 'study_table',
            'study_figure', 'pretrain_student']
 
@@ -124,6 +124,12 @@ def plain_steps(text: str) -> list[str]:
     return [l for l in lines if not l.startswith('The answer is')]
 
 # %% ../nbs/51_student.ipynb #4f9cfa94
+def student_chat(model, seed: int, stage: str):
+    "A `Chat` with a student folder in process, many requests a batch, its samples seeded by `seed` and `stage`."
+    from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
+    return Chat(ChatConfig(backend='transformers', model=str(model), batch_size=128, concurrency=4096, retry_empty=False),
+                seed=derive_seed(seed, stage))
+
 def own_reviews(model,  # a trained student's folder
                 problems: list[Problem],  # problems to solve (training problems)
                 samples: int = 2, temperature: float = 0.7,  # solutions per problem, and how hot
@@ -131,10 +137,8 @@ def own_reviews(model,  # a trained student's folder
                 layout: str = REVIEW_LAYOUT,  # the reviews' layout (`testbed.REVIEW_LAYOUTS`)
                ) -> list[dict]:  # review conversations, kind 'own'
     "Review conversations on a student's own distinct sampled solutions, half of them wrong (when it has as many right ones)."
-    from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
     from supercorrect_nb.solving import solve
-    chat = Chat(ChatConfig(backend='transformers', model=str(model), batch_size=128, concurrency=4096, retry_empty=False),
-                seed=derive_seed(seed, 'own'))
+    chat = student_chat(model, seed, 'own')
     sols, by_id = solve(problems, chat, n=samples, temperature=temperature, max_tokens=max_tokens, progress=progress,
                         prompt=plain_messages), {p.id: p for p in problems}
     unique = {(s.problem_id, tuple(steps)) for s in sols if (steps := plain_steps(s.text or ''))}  # a repeated solution once
@@ -377,12 +381,10 @@ def checking(model,  # a student folder (or any model the transformers backend l
              max_tokens: int = 384, seed: int = 0, progress: bool = False,
             ) -> dict:  # planted_f1, own_f1 (each with `_ci`), greedy accuracy and by level, and the full scores
     "How well a student checks a step, before any method runs: planted and own-solution F1 (and with its restated steps compared exactly), and its greedy accuracy."
-    from supercorrect_nb.chat import Chat, ChatConfig, derive_seed
     from supercorrect_nb.evaluation import accuracy_stats, accuracy_table
     from supercorrect_nb.process_bench import balanced, bench_row
     from supercorrect_nb.solving import solve
-    chat = Chat(ChatConfig(backend='transformers', model=str(model), batch_size=128, concurrency=4096, retry_empty=False),
-                seed=derive_seed(seed, 'checking'))
+    chat = student_chat(model, seed, 'checking')
     ok = [bool(s.correct) for s in solve(problems, chat, max_tokens=max_tokens, progress=progress, prompt=plain_messages)]
     sols, by_id = solve(problems, chat, n=samples, temperature=temperature, max_tokens=max_tokens, progress=progress, prompt=plain_messages), {p.id: p for p in problems}
     for s in sols: s.steps = plain_steps(s.text)
