@@ -16,7 +16,9 @@ from .data import REPO_DATA
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
                                      review_messages)
 from .records import Problem
-from .testbed import REVIEW_LAYOUT, Program, exact_review, exact_step_review, generate, judge_steps, parse_question, planted_step, step_text
+from .steps import ParsedTrace, Step, StepReview, parse_trace, render_trace
+from .testbed import (REVIEW_LAYOUT, Program, claimed_count, exact_review, exact_step_review, generate, judge_steps,
+                                    parse_question, planted_step, said_text, step_text)
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
@@ -74,16 +76,53 @@ def _pair_row(problem: Problem, prog: Program, rng: random.Random, layout: str =
     k = rng.randint(1, v.first_wrong - 1) if rng.random() < 1 / 3 and v.first_wrong > 1 else v.first_wrong
     return pair_messages(problem, steps, k), exact_step_review(prog, steps[:k], layout)
 
+# %% ../nbs/51_student.ipynb #2ab051b4
+def _nudged(step: str, rng: random.Random) -> str:
+    "`step` with the count it claims off by a little (never below 0)."
+    value = claimed_count(step)[1]
+    return step.replace(f'= {value} ', f'= {rng.choice([v for v in (value - 2, value - 1, value + 1, value + 2, value + 10) if v >= 0])} ', 1)
+
+# %% ../nbs/51_student.ipynb #8075f1e7
+def _check_row(problem: Problem, prog: Program, rng: random.Random, layout: str = REVIEW_LAYOUT, noise: float = 0.0) -> tuple[list[dict], str]:
+    "A review prompt on a solution cut after the step checked, and a review whose last verdict follows its restated count (off by a little with probability `noise`)."
+    steps = wrong_steps(prog, rng) if rng.random() < 0.5 else right_steps(prog)
+    j = judge_steps(prog, steps).first_wrong or rng.randint(1, len(steps))
+    shown, exact = steps[:j], parse_trace(exact_review(prog, steps[:j], 'restate')).reviews
+    said = _nudged(exact[-1].text, rng) if rng.random() < noise else exact[-1].text
+    (name, value), written, text = claimed_count(said), claimed_count(shown[-1]), said_text(said, shown[-1], layout)
+    known = {**prog.values(), name: value}
+    rest, agree, cause = _carried(prog, needed_steps(prog)[j:], known), (name, value) == written, f'{name} should be {value}, not {written[1]}.'
+    last = StepReview(True, 'Correct.', text=text) if agree else StepReview(False, f'Incorrect: {cause}', cause, said, text)
+    head = [StepReview(True, 'Correct.', text=said_text(r.text, s, layout)) for r, s in zip(exact[:-1], shown)]
+    return review_messages(problem, shown), render_trace(ParsedTrace(head + [last], [] if agree else [Step(s) for s in rest], f'\\boxed{{{known[prog.target]}}}'))
+
+# %% ../nbs/51_student.ipynb #0237eb83
+def _check_row(problem: Problem, prog: Program, rng: random.Random, layout: str = REVIEW_LAYOUT, noise: float = 0.0) -> tuple[list[dict], str]:
+    "A review prompt on a solution cut after the step checked, and a review whose last verdict follows its restated count (off by a little with probability `noise`)."
+    steps = wrong_steps(prog, rng) if rng.random() < 0.5 else right_steps(prog)
+    j = judge_steps(prog, steps).first_wrong or rng.randint(1, len(steps))
+    shown, exact = steps[:j], parse_trace(exact_review(prog, steps[:j], 'restate'))
+    said = _nudged(exact.reviews[j - 1].text, rng) if rng.random() < noise else exact.reviews[j - 1].text
+    (name, value), written = claimed_count(said), claimed_count(shown[-1])
+    known = {**prog.values(), name: value}
+    rest = _carried(prog, needed_steps(prog)[j:], known) if (name, value) != written else []
+    last = StepReview(True, 'Correct.', text=said_text(said, shown[-1], layout)) if (name, value) == written else \
+           StepReview(False, f'Incorrect: {name} should be {value}, not {written[1]}.', f'{name} should be {value}, not {written[1]}.', said, said_text(said, shown[-1], layout))
+    head = [StepReview(True, 'Correct.', text=said_text(r.text, s, layout)) for r, s in zip(exact.reviews[:j - 1], shown)]
+    answer = known[prog.target] if rest or (name, value) != written else claimed_count(shown[-1])[1] if j == len(steps) else prog.values()[prog.target]
+    return review_messages(problem, shown), render_trace(ParsedTrace(head + [last], [Step(s) for s in rest], f'\\boxed{{{answer}}}'))
+
 # %% ../nbs/51_student.ipynb #275e8719
 KINDS = {'solve': 0.5, 'review': 0.35, 'pair': 0.15}
 
 def conversation(problem: Problem,  # a testbed problem
                  rng: random.Random,  # draws the solution's errors and the pair's cut
-                 kind: str,  # 'solve', 'review' or 'pair'
+                 kind: str,  # 'solve', 'review', 'pair' or 'check'
                  layout: str = REVIEW_LAYOUT,  # what a review writes for each step before its verdict (`testbed.REVIEW_LAYOUTS`)
                  right_share: float = 1 / 3,  # the share of reviews whose solution is right
+                 noise: float = 0.0,  # the share of check rows whose restated count is off (`_check_row`)
                 ) -> dict:
-    "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review' or 'pair'."
+    "One pretraining row (TRL prompt/completion) of `kind`: 'solve', 'review', 'pair' or 'check'."
     prog = parse_question(problem.question)
     right = right_steps(prog)
     if kind == 'solve': prompt, reply = plain_messages(problem), plain_solution(prog)
@@ -91,7 +130,8 @@ def conversation(problem: Problem,  # a testbed problem
         steps = right if rng.random() < right_share else wrong_steps(prog, rng)
         prompt, reply = review_messages(problem, steps), exact_review(prog, steps, layout)
     elif kind == 'pair': prompt, reply = _pair_row(problem, prog, rng, layout)
-    else: raise ValueError(f'unknown kind {kind!r}; known: {sorted(KINDS)}')
+    elif kind == 'check': prompt, reply = _check_row(problem, prog, rng, layout, noise)
+    else: raise ValueError(f'unknown kind {kind!r}; known: check, pair, review, solve')
     return {'prompt': prompt, 'completion': [{'role': 'assistant', 'content': reply}], 'kind': kind}
 
 # %% ../nbs/51_student.ipynb #b71293a6
@@ -100,11 +140,12 @@ def conversations(problems: list[Problem],  # testbed problems, one row each
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
                   layout: str = REVIEW_LAYOUT,  # what a review writes for each step before its verdict
                   right_share: float = 1 / 3,  # the share of reviews whose solution is right
+                  noise: float = 0.0,  # the share of check rows whose restated count is off
                  ) -> list[dict]:
     "One pretraining row per problem, its kind drawn from `mix`."
     rng, mix = random.Random(seed), mix or KINDS
     kinds = rng.choices(list(mix), weights=list(mix.values()), k=len(problems))
-    return [conversation(p, rng, k, layout, right_share) for p, k in zip(problems, kinds)]
+    return [conversation(p, rng, k, layout, right_share, noise) for p, k in zip(problems, kinds)]
 
 # %% ../nbs/51_student.ipynb #b6780930
 def rehearsal_rows(problems: list[Problem],  # the problems (the first `n` are used)
@@ -269,12 +310,13 @@ def pretrain_rows(n_problems: int = 20000,  # training problems, one conversatio
                   mix: dict | None = None,  # the kinds' weights (default `KINDS`)
                   layout: str = REVIEW_LAYOUT,  # what a review writes for each step before its verdict
                   right_share: float = 1 / 3,  # the share of reviews whose solution is right
+                  noise: float = 0.0,  # the share of check rows whose restated count is off (`_check_row`)
                   own: str | None = None,  # a trained student whose own sampled solutions are reviewed too (`own_reviews`)
                   own_problems: int = 4000,  # the problems it solves (twice each) for those reviews
                  ) -> list[dict]:
     "A recipe's pretraining conversations: one per problem, and the reviews of `own`'s solutions shuffled in."
     rows = conversations(generate(n_problems, 'train', seed=seed, min_steps=min_steps, max_steps=max_steps), seed=seed, mix=mix,
-                         layout=layout, right_share=right_share)
+                         layout=layout, right_share=right_share, noise=noise)
     if own:
         rows += own_reviews(own, generate(own_problems, 'train', seed=seed + 1, min_steps=min_steps, max_steps=max_steps), seed=seed,
                             layout=layout)
@@ -426,6 +468,12 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems, layout compare, twice the pair share), with reviews of its own solutions (3,000 problems)',
                              recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3, layout='compare',
                                          mix={'solve': 0.4, 'review': 0.3, 'pair': 0.3})),
+    'compare-check': dict(lever='continue-own-compare pretrained on (12,000 problems), 30% of them check rows: a verdict drilled on one step, right or wrong by halves',
+                          recipe=dict(n_problems=12000, init='continue-own-compare', lr=1e-3, layout='compare',
+                                      mix={'solve': 0.3, 'review': 0.3, 'pair': 0.1, 'check': 0.3})),
+    'compare-check-noisy': dict(lever='compare-check with 30% of the check rows restating the step a little off, the verdict following what is written',
+                                recipe=dict(n_problems=12000, init='continue-own-compare', lr=1e-3, layout='compare', noise=0.3,
+                                            mix={'solve': 0.3, 'review': 0.3, 'pair': 0.1, 'check': 0.3})),
     'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, layout='restate', digits=True)),
     'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
                          recipe=dict(model='smollm2-135m-instruct', n_problems=64, max_length=640, layout='restate'), check=dict(n=40, samples=1)),

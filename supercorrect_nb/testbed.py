@@ -21,8 +21,8 @@ from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_s
 __all__ = ['NAMES', 'OBJECTS', 'OPS', 'SPLITS', 'ERRORS', 'REVIEW_LAYOUTS', 'REVIEW_LAYOUT', 'Fact', 'Program', 'ordinal',
            'sentence', 'question_text', 'parse_question', 'step_text', 'key_note', 'reference_solution',
            'random_program', 'split_of', 'generate', 'check_truth', 'apply_op', 'Verdict', 'judge_steps',
-           'claimed_count', 'planted_step', 'exact_review', 'exact_critique', 'exact_step_review', 'exact_teacher',
-           'scripted_actor']
+           'claimed_count', 'planted_step', 'said_text', 'exact_review', 'exact_critique', 'exact_step_review',
+           'exact_teacher', 'scripted_actor']
 
 # %% ../nbs/50_testbed.ipynb #98f38085
 NAMES = ('Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea')
@@ -356,12 +356,18 @@ def _count(step: str, claimed: bool = False) -> str:
 REVIEW_LAYOUTS = ('verdict', 'restate', 'compare')  # what a reviewer writes for a step before its verdict
 REVIEW_LAYOUT = 'restate'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
 
-def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> str:
-    "What a reviewer writes for step `i` before its verdict: nothing, the step as it should be, or that and the two counts side by side."
+def said_text(restated: str,  # the step as the reviewer says it should be
+              step: str,  # the step under review
+              layout: str,  # one of `REVIEW_LAYOUTS`
+             ) -> str:
+    "What a reviewer that restated `step` as `restated` writes before its verdict: nothing, the restatement, or that and the two counts side by side."
     if layout not in REVIEW_LAYOUTS: raise ValueError(f'unknown review layout {layout!r}; known: {REVIEW_LAYOUTS}')
     if layout == 'verdict': return ''
-    right = _should_be(prog, steps, i, v)
-    return right if layout == 'restate' else f'{right}\nSo {_count(right, True)}; the step has {_count(steps[i - 1], True)}.'
+    return restated if layout == 'restate' else f'{restated}\nSo {_count(restated, True)}; the step has {_count(step, True)}.'
+
+def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> str:
+    "What the exact reviewer writes for step `i` before its verdict (`said_text` of the step as it should be)."
+    return said_text(_should_be(prog, steps, i, v), steps[i - 1], layout)
 
 
 # %% ../nbs/50_testbed.ipynb #044506cf
