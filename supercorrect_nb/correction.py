@@ -12,6 +12,7 @@ from fastcore.basics import patch
 from .chat import Chat, gather_bounded
 from .prompts import review_messages
 from .records import NO_ERROR, CorrectionTrace, Problem, Solution
+from .stats import self_correction_stats
 from .steps import parse_trace, trace_record
 
 # %% auto #0
@@ -150,6 +151,5 @@ def self_correct(problems: list[Problem],  # the problems, with reference answer
 def self_correction_scores(results: list[SelfCorrection],  # `self_correct`'s results
                           ) -> dict:  # Acc@t1, Acc@t2, Δ, Δi→c, Δc→i (each with `_ci`) and the reviews that failed
     "Acc@t1, Acc@t2, Δ, Δi→c and Δc→i over `results`, with intervals."
-    from supercorrect_nb.evaluation import self_correction_stats
     return {**self_correction_stats([r.correct_t1 for r in results], [r.correct_t2 for r in results]),
             'reviews_failed': sum(r.review.trace is None for r in results)}

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .chat import Chat
-from .evaluation import wilson
+from .stats import wilson
 from .prompts import critique_messages
 from .records import NO_ERROR, Critique, Problem, Solution
 from .steps import critique_record, parse_critique

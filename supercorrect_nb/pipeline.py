@@ -26,7 +26,8 @@ from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore, derive_seed
 from .data import REPO_DATA, load_problems
 from .prompts import solve_messages
 from .records import Problem, Solution, read_jsonl, write_jsonl
-from .evaluation import accuracy_stats, accuracy_table, error_bars, interval, paired, self_correction_figure
+from .evaluation import error_bars, interval, self_correction_figure
+from .stats import accuracy_stats, accuracy_table, paired
 from .solving import solve
 
 # %% auto #0
@@ -397,12 +398,12 @@ def stage_verdicts(run_dir: Path) -> dict[str, dict[str, bool]]:
             for tag in dict.fromkeys(t for pair in COMPARISONS for t in pair) if (p := Path(run_dir) / 'eval' / f'{tag}.jsonl').exists()}
 
 def paired_by_id(earlier: dict[str, bool], later: dict[str, bool]) -> dict:
-    "`evaluation.paired` on the problems both verdict maps (`{problem_id: correct}`) hold."
+    "`stats.paired` on the problems both verdict maps (`{problem_id: correct}`) hold."
     ids = [i for i in earlier if i in later]
     return paired([earlier[i] for i in ids], [later[i] for i in ids])
 
 def stage_comparisons(run: Run) -> dict:
-    "Paired comparisons of the stages' test verdicts: `{'<later>_vs_<earlier>': evaluation.paired(...)}`."
+    "Paired comparisons of the stages' test verdicts: `{'<later>_vs_<earlier>': stats.paired(...)}`."
     v = stage_verdicts(run.dir)
     return {f'{later}_vs_{earlier}': paired_by_id(v[earlier], v[later]) for later, earlier in COMPARISONS if later in v and earlier in v}
 

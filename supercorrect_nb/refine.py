@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .chat import Chat
 from .critic import accepts, critiques
 from .critique_data import REFINE_MODES, refine_inputs
-from .evaluation import maj_at_k, paired, self_correction_stats
+from .stats import maj_at_k, paired, self_correction_stats, wilson
 from .prompts import steps_messages
 from .records import Critique, Problem, Solution
 from .solving import solve
@@ -110,7 +110,7 @@ def sequential_table(problems: list[Problem],  # the problems, with reference an
     return out
 
 # %% ../nbs/32_refine.ipynb #22e63a2e
-def refinement_stats(refined: list[Refined]) -> dict:  # `evaluation.self_correction_stats`, plus rejected and missing critiques
+def refinement_stats(refined: list[Refined]) -> dict:  # `stats.self_correction_stats`, plus rejected and missing critiques
     "Acc@t1 → Acc@t2 over refined answers, wrong→right and right→wrong, and the critic's rejections."
     out = self_correction_stats([bool(r.versions[0].correct) for r in refined], [bool(r.final.correct) for r in refined])
     cs = [c for r in refined for c in r.critiques]
@@ -122,7 +122,6 @@ def budget_figure(table: list[dict],  # `budget_table`
                   title: str = 'Critique→refine against majority voting, at equal budget'):
     "Accuracy against generations per problem: the actor's maj@k, parallel critique→refine, and the sequential rounds."
     import plotly.graph_objects as go
-    from supercorrect_nb.evaluation import wilson
     def trace(xs, accs, n, name, **kw):
         lo_hi = [wilson(round(a * n), n) for a in accs]
         return go.Scatter(x=xs, y=accs, name=name, mode='lines+markers', error_y=dict(type='data', symmetric=False,

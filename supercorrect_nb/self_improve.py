@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chat import Chat
-from .evaluation import accuracy_stats, bootstrap_ci, difficulty, paired, sampled_stats
+from .stats import accuracy_stats, bootstrap_ci, difficulty, paired, sampled_stats
 from .prompts import steps_messages
 from .records import Problem, Solution, read_jsonl, write_jsonl
 from .refine import Refined, critique_refine

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .chat import Chat
 from .critique_data import CritiqueSample, reply_prefix
-from .evaluation import self_correction_stats
+from .stats import self_correction_stats
 from .grading import equiv_batch
 from .prompts import steps_messages
 from .records import Problem, Solution
