@@ -394,7 +394,7 @@ def restated_location(review,  # a `correction.Review`
 def _scores(labels: list, preds: list) -> dict:
     "`correction.locate_scores` with the F1's 95% interval."
     from supercorrect_nb.correction import locate_scores
-    from supercorrect_nb.evaluation import harmonic_ci
+    from supercorrect_nb.stats import harmonic_ci
     from supercorrect_nb.records import NO_ERROR
     hits_err, hits_ok = [p == l for l, p in zip(labels, preds) if l != NO_ERROR], [p == NO_ERROR for l, p in zip(labels, preds) if l == NO_ERROR]
     return {**locate_scores(labels, preds), 'f1_ci': list(harmonic_ci(hits_err, hits_ok))}
@@ -423,7 +423,7 @@ def checking(model,  # a student folder (or any model the transformers backend l
              max_tokens: int = 384, seed: int = 0, progress: bool = False,
             ) -> dict:  # planted_f1, own_f1 (each with `_ci`), greedy accuracy and by level, and the full scores
     "How well a student checks a step, before any method runs: planted and own-solution F1 (and with its restated steps compared exactly), and its greedy accuracy."
-    from supercorrect_nb.evaluation import accuracy_stats, accuracy_table
+    from supercorrect_nb.stats import accuracy_stats, accuracy_table
     from supercorrect_nb.process_bench import balanced, bench_row
     from supercorrect_nb.solving import solve
     chat = student_chat(model, seed, 'checking')
@@ -474,6 +474,11 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'compare-check-noisy': dict(lever='compare-check with 30% of the check rows restating the step a little off, the verdict following what is written',
                                 recipe=dict(n_problems=12000, init='continue-own-compare', lr=1e-3, layout='compare', noise=0.3,
                                             mix={'solve': 0.3, 'review': 0.3, 'pair': 0.1, 'check': 0.3})),
+    'compare-check-more': dict(lever='compare-check-noisy pretrained on (12,000 problems), 60% of them check rows',
+                               recipe=dict(n_problems=12000, init='compare-check-noisy', lr=1e-3, layout='compare', noise=0.3,
+                                           mix={'solve': 0.2, 'review': 0.2, 'check': 0.6})),
+    'compare-check-long': dict(lever='layout compare with noisy check rows (20%) from scratch, 60,000 problems',
+                               recipe=dict(n_problems=60000, layout='compare', noise=0.3, mix={'solve': 0.45, 'review': 0.25, 'pair': 0.1, 'check': 0.2})),
     'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, layout='restate', digits=True)),
     'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
                          recipe=dict(model='smollm2-135m-instruct', n_problems=64, max_length=640, layout='restate'), check=dict(n=40, samples=1)),
