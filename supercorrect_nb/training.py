@@ -92,7 +92,8 @@ class SFTTrainConfig(TrainConfig):
     lr: float = 2e-5
     warmup_ratio: float = 0.02
     grad_accum: int = 16
-    packing: bool = False                        # pack short rows into full sequences (padding-free on GPU)
+    packing: bool = False                        # pack short rows into full sequences (`packing_strategy`)
+    packing_strategy: str | None = None          # TRL's; None: 'bfd' (padding-free) under flash-attention, else 'wrapped'
     completion_only_loss: bool = True            # False: loss on the prompt too (pretraining from scratch)
 
 # %% ../nbs/08_training.ipynb #220696d1
@@ -100,9 +101,9 @@ class SFTTrainConfig(TrainConfig):
 def trl_args(self: SFTTrainConfig):
     "The `trl.SFTConfig` of this run."
     from trl import SFTConfig
-    attn = machine_defaults(self)[1]
+    flash = machine_defaults(self)[1].startswith('flash_attention')
     return SFTConfig(**self.trl_kwargs(), completion_only_loss=self.completion_only_loss, packing=self.packing,
-                     padding_free=self.packing and attn == 'flash_attention_2')
+                     packing_strategy=self.packing_strategy or ('bfd' if flash else 'wrapped'), padding_free=self.packing and flash)
 
 # %% ../nbs/08_training.ipynb #fcd43b23
 class DPOTrainConfig(TrainConfig):
