@@ -7,17 +7,32 @@ STAMP := $(VENV)/.installed
 # torch first, pinned: on a CPU machine pip takes the local CPU wheel, on a GPU box the CUDA build.
 TORCH ?= torch==2.13.0
 PIP := $(BIN)/python -m pip
+# The versions the tests last passed with (`make constraints` refreshes them); `make venv CONSTRAINTS=` installs the newest instead.
+CONSTRAINTS ?= constraints.txt
+PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: venv demo student test check-sync lint cells nbtest pytest docs docs-check pipeline-page export run-nbs bench lab clean
+.PHONY: venv constraints chromium demo student test check-sync lint cells nbtest pytest docs docs-check pipeline-page export run-nbs bench lab clean
 
-$(STAMP): settings.ini setup.py
+$(STAMP): settings.ini setup.py $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
-	$(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q $(PIN) "$(TORCH)"
+	$(PIP) install -q $(PIN) -e ".[dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## Refresh constraints.txt on purpose: a fresh .venv with the newest versions, every check, then its versions.
+constraints:
+	rm -rf $(VENV)
+	$(MAKE) test CONSTRAINTS=
+	echo "# The versions every check last passed with (make constraints refreshes them; make venv CONSTRAINTS= ignores them)." > constraints.txt
+	$(PIP) freeze --exclude-editable | grep -v '^-e \|^torch==' >> constraints.txt  # torch is pinned by TORCH, CPU or CUDA build
+	@echo "constraints.txt: $$(wc -l < constraints.txt) pinned versions, every check passed with them"
+
+## Debian's Chromium for the docs check: installed when missing and root or sudo allows, else the one command to run.
+chromium:
+	@bash tools/chromium.sh
 
 ## The main job: the whole method on the offline testbed (nbs/90_pipeline.ipynb under papermill), into runs/testbed/.
 ## It resumes a run that stopped; `rm -rf runs/testbed` starts afresh.
@@ -64,7 +79,7 @@ docs: venv
 ## Build the site, serve it on localhost and open every page in headless Chromium (Debian's `chromium`
 ## package): it fails on a request to another host, a JavaScript error, a broken link or anchor, an
 ## absolute local path, or a warning, progress bar or prompt on a page.
-docs-check: docs
+docs-check: docs chromium
 	$(BIN)/python tools/check_docs.py _docs
 
 ## Keep the demo's results in nbs/90_pipeline.ipynb, for its docs page (runs or resumes `make demo` first).
