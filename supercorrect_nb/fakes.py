@@ -8,20 +8,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import random
 import re
 import subprocess
 import sys
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from fastcore.basics import patch
 
+from .grading import extract_answer, is_equiv, last_boxed, math_spans
+from .prompts import CRITIC_BRIEF, CRITIQUE_SYSTEM, HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, PLANT_SYSTEM, REVIEW_SYSTEM
+from .records import Problem
+from .steps import (HierarchicalSolution, ParsedTrace, Step, StepReview, parse_solution, parse_trace,
+                                   render_solution, render_trace)
+from .testbed import _PLANT_RE, _steps_after
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
 __all__ = ['FAULTS', 'REPLIES', 'echo_reply', 'draw_fault', 'labelled_critique', 'make_app', 'serve', 'ScriptedServer',
-           'tiny_chat_model']
+           'tiny_chat_model', 'reference_problem', 'reference_steps', 'hierarchical_reference', 'reference_review',
+           'reference_step_review', 'reference_critique', 'planted_number', 'reference_teacher']
 
 # %% ../nbs/04_fakes.ipynb #e1d86d27
 FAULTS = ('429', '500', 'hang', 'malformed', 'empty', 'truncated')
@@ -93,11 +102,20 @@ async def _truncated(request, data: bytes):
     request.transport.close()
     return resp
 
+# %% ../nbs/04_fakes.ipynb #0eba7bd4
+def _failed_reply(e: Exception):
+    "The error response to a request whose scripted reply raised `e`: 400 for a `ValueError`, else 500; its message also goes to stderr."
+    from aiohttp import web
+    msg = f'the scripted reply failed: {type(e).__name__}: {e}'
+    print(msg, file=sys.stderr, flush=True)
+    return web.json_response({'error': {'message': msg, 'type': 'reply_failed'}}, status=400 if isinstance(e, ValueError) else 500)
+
 # %% ../nbs/04_fakes.ipynb #95b8c5c0
 async def _answer(request, s: dict, key: str, fault: str | None, body: dict, n: int, cfg: dict):
     "The completion of `n` scripted replies (`cfg['reply']`), with the faults 'empty' and 'truncated' applied."
     from aiohttp import web
-    texts = [REPLIES[cfg['reply']](body.get('messages', []), i, n) for i in range(n)]
+    try: texts = [REPLIES[cfg['reply']](body.get('messages', []), i, n) for i in range(n)]
+    except Exception as e: return _failed_reply(e)
     if fault == 'empty': texts = [''] * n
     data = json.dumps(_completion(body, texts, s['requests'], cfg['model'])).encode()
     if fault == 'truncated': return await _truncated(request, data)
@@ -242,3 +260,205 @@ def tiny_chat_model(path,  # the model folder to write
     model.save_pretrained(path)
     GenerationConfig(eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id).save_pretrained(path)
     return path
+
+# %% ../nbs/04_fakes.ipynb #9dd31e8d
+_REFERENCE: dict = {}
+
+def _opening(text: str) -> str:
+    "The first paragraph of `text`, stripped: what a question is looked up by."
+    return text.strip().split('\n\n', 1)[0].strip()
+
+def _reference_index() -> dict[str, list[Problem]]:
+    "The GSM8K and MATH problems of the data files (train and test), by the opening of their question (read once)."
+    from supercorrect_nb.data import REFERENCE_SETS, load_problems
+    if not _REFERENCE:
+        for name in REFERENCE_SETS:
+            try: probs = load_problems(*name.split('/'))
+            except FileNotFoundError: continue
+            for p in probs: _REFERENCE.setdefault(_opening(p.question), []).append(p)
+    return _REFERENCE
+
+# %% ../nbs/04_fakes.ipynb #07fd3c5e
+def reference_problem(user: str,  # the user message of a prompt built by `prompts`
+                     ) -> tuple[Problem, str]:  # the problem, and the message after its question
+    "The problem of the data files that a prompt asks about, and the prompt after its question; ValueError when there is none."
+    text = (user[len('Problem:\n'):] if user.startswith('Problem:\n') else user).lstrip()
+    found = [p for p in _reference_index().get(_opening(text), []) if text.startswith(p.question.strip())]
+    if not found: raise ValueError(f'the reference teacher knows no problem {_opening(text)[:80]!r} (not in the GSM8K or MATH files)')
+    p = max(found, key=lambda p: len(p.question.strip()))
+    if p.answer is None or not p.solution: raise ValueError(f'{p.id} lacks the reference answer or solution that replies are built from')
+    return p, text[len(p.question.strip()):]
+
+# %% ../nbs/04_fakes.ipynb #8e03a183
+_CALC = re.compile(r'<<([^<>]*)>>')
+
+def _gsm8k_steps(solution: str) -> list[Step]:
+    "The steps of a GSM8K solution: its lines before `####` without calculator notes, keyed by the calculations those held."
+    steps = []
+    for line in solution.rsplit('####', 1)[0].splitlines():
+        if not (text := _CALC.sub('', line).strip()): continue
+        calcs = _CALC.findall(line)
+        steps.append(Step(text, f'Check the calculation: {"; ".join(calcs)}.' if calcs else 'Take the numbers from the problem as stated.'))
+    return steps
+
+# %% ../nbs/04_fakes.ipynb #bbb2a904
+_BLOCK = re.compile(r'\[asy\].*?\[/asy\]|\\begin\{([a-z]+\*?)\}.*?\\end\{\1\}', re.S)
+_BREAK = re.compile(r'(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<=[.!?])\s+(?=[A-Z$\\(\[])'
+                    r'|(?<=\$\$)\s+(?=[A-Z])|(?<=\\\])\s+(?=[A-Z])|\s*\n\s*\n\s*')
+
+def _sentences(text: str) -> list[str]:
+    "The sentences of `text`, never cut inside math, a `\\begin`...`\\end` block or an Asymptote figure."
+    kept = [(s, e) for s, e, _ in math_spans(text)] + [m.span() for m in _BLOCK.finditer(text)]
+    cuts = [m.span() for m in _BREAK.finditer(text) if not any(s < m.start() < e for s, e in kept)]
+    ends = [0] + [x for c in cuts for x in c] + [len(text)]
+    return [t for a, b in zip(ends[::2], ends[1::2]) if (t := text[a:b].strip())]
+
+# %% ../nbs/04_fakes.ipynb #88005150
+def reference_steps(p: Problem) -> list[Step]:
+    "The reference solution of a GSM8K or MATH problem as steps with `<Key>` notes."
+    if p.source.startswith('gsm8k'): return _gsm8k_steps(p.solution or '')
+    return [Step(s, 'This is the final answer: keep it in simplest form.' if '\\boxed' in s else 'Check it against the problem and the steps before.')
+            for s in _sentences(p.solution or '')]
+
+# %% ../nbs/04_fakes.ipynb #5c26d65d
+def _generalized(p: Problem) -> str:
+    "A method for the `<Generalized>` part, with no number of `p` in it."
+    facts = f', and the facts of {p.subject.lower()} that link them' if p.subject else ''
+    return (f'Write down what the problem gives and what it asks for{facts}. Then work out one result at a time from the '
+            'given ones and those found before, checking each before it is used, until the asked-for quantity is found.')
+
+def hierarchical_reference(p: Problem) -> str:
+    "The hierarchical solution of `p`: its reference steps with their notes, a general method, and its reference answer boxed."
+    return render_solution(HierarchicalSolution(reference_steps(p), _generalized(p), f'\\boxed{{{p.answer}}}'))
+
+# %% ../nbs/04_fakes.ipynb #2b03a175
+_EQ = re.compile(r'=\s*\\?\$?\s*(-?\d+(?:[, ]\d{3})*(?:\.\d+)?)(?![^=]*=)')
+
+def _result(text: str) -> str:
+    "What `text` comes to: its last box, else the number after its last '=', else what the answer extractor reads."
+    return last_boxed(text) or ((m := _EQ.search(text)) and m[1]) or extract_answer(text) or 'no result'
+
+def _shown(text: str) -> str:
+    "What `text` comes to, on one line and at most 60 characters long."
+    r = ' '.join(_result(text).split())
+    return r[:60] + '...' if len(r) > 60 else r
+
+def _reaches(p: Problem, steps: list[str]) -> bool:
+    "Whether `steps` come to `p`'s reference answer."
+    return is_equiv(p.answer, _result('\n'.join(steps)))
+
+# %% ../nbs/04_fakes.ipynb #3a9c75e4
+def _same(a: str, b: str) -> bool: return ' '.join(a.lower().split()) == ' '.join(b.lower().split())
+
+def _missed(p: Problem, steps: list[str]) -> tuple[StepReview, list[str]] | None:
+    "None when `steps` reach the reference answer; else the verdict on the last of them, and the reference steps still to come."
+    if _reaches(p, steps): return None
+    ref, k = [s.text for s in reference_steps(p)], len(steps)
+    fix, rest = ref[min(k, len(ref)) - 1], ref[k:]
+    if _same(fix, steps[-1]): fix, rest = (' '.join(ref[k - 1:]) if rest else f'{fix} So the answer is {p.answer}.'), []
+    cause = f'The solution comes to {_shown(chr(10).join(steps))}, but the answer is {p.answer}.'
+    return StepReview(False, 'Incorrect: the final answer is wrong.', cause, fix, fix), rest
+
+# %% ../nbs/04_fakes.ipynb #9eb56172
+def reference_review(p: Problem,  # the problem, from the data files
+                     steps: list[str],  # the solution's steps
+                    ) -> str:  # the correction trace
+    "The correction trace of `steps`, judged by the final answer only."
+    if not steps: raise ValueError('a review needs steps, and there are none')
+    ok, answer = [StepReview(True, 'Correct.', text=s) for s in steps], f'\\boxed{{{p.answer}}}'
+    if (missed := _missed(p, steps)) is None: return render_trace(ParsedTrace(ok, answer=answer))
+    wrong_step, rest = missed
+    return render_trace(ParsedTrace(ok[:-1] + [wrong_step], [Step(t) for t in rest], answer))
+
+# %% ../nbs/04_fakes.ipynb #6c1758ff
+def reference_step_review(p: Problem,  # the problem, from the data files
+                          steps: list[str],  # the solution cut after the step under review
+                         ) -> str:  # the verdict on that step, numbered as it is in the solution
+    "The verdict on the last of `steps`: by the final answer where the step ends the solution, else right."
+    if not steps: raise ValueError('a pair reviews the last of its steps, and there are none')
+    ends = last_boxed(steps[-1]) is not None or len(steps) >= len(reference_steps(p))
+    missed = _missed(p, steps) if ends else None
+    if missed is None: rv = StepReview(True, 'Correct.', text=steps[-1])
+    else: rv = StepReview(False, 'Incorrect.', missed[0].cause, missed[0].correction, missed[0].text)
+    return render_trace(ParsedTrace([rv]), first=len(steps))
+
+# %% ../nbs/04_fakes.ipynb #636f4272
+def _inspect_solution(p: Problem, rest: str) -> str:
+    "The inspector's verdict on the solution in `rest` (the prompt after the question)."
+    sol = parse_solution(rest.split('Solution to check:', 1)[1])
+    if sol.ok and sol.answer and is_equiv(p.answer, sol.answer): return '<Verdict>accept</Verdict>'
+    fault = (f'Step 1: the solution cannot be read ({sol.reason}).' if not sol.ok
+             else f'Step {len(sol.steps)}: the solution ends without an <Answer>.' if not sol.answer
+             else f'Step {len(sol.steps)}: the answer {sol.answer} is not the reference answer {p.answer}.')
+    return f'<Verdict>reject</Verdict>\n<Faults>\n{fault}\n</Faults>'
+
+# %% ../nbs/04_fakes.ipynb #1ced8905
+_TRACE_AT, _TRACE_END = "A reviewer's correction of it:", '\n\nCheck the correction:'
+
+def _trace_faults(p: Problem, steps: list[str], trace) -> list[str]:
+    "What is wrong with a correction `trace` of `steps`, judged by the final answers."
+    if not trace.ok: return [f'The correction cannot be read ({trace.reason}).']
+    wrong, k = not _reaches(p, steps), trace.first_wrong_step
+    faults = [] if wrong == (k is not None) else ['It blames no step, but the answer is wrong.'] if wrong else [f'Step {k}: it is blamed, but the answer is right.']
+    if not is_equiv(p.answer, trace.answer or ''): faults.append(f'The corrected solution ends at {trace.answer or "no answer"}, not at the reference answer.')
+    return faults
+
+def _inspect_trace(p: Problem, rest: str) -> str:
+    "The inspector's verdict on the correction trace in `rest` (the prompt after the question)."
+    steps = _steps_after(rest, "A student's solution:", _TRACE_AT)
+    faults = _trace_faults(p, steps, parse_trace(rest.split(_TRACE_AT, 1)[1].split(_TRACE_END, 1)[0]))
+    return '<Verdict>accept</Verdict>' if not faults else '<Verdict>reject</Verdict>\n<Faults>\n' + '\n'.join(faults) + '\n</Faults>'
+
+
+# %% ../nbs/04_fakes.ipynb #51f4ca28
+def reference_critique(p: Problem,  # the problem, from the data files
+                       steps: list[str],  # the solution's steps
+                      ) -> str:  # the critique
+    "A step-level critique of `steps`, judged by the final answer only."
+    if not steps: raise ValueError('a critique needs steps, and there are none')
+    missed = _missed(p, steps)
+    ok = [f'<Step{i}>It should be {_shown(s)}; the step has {_shown(s)}. Correct.</Step{i}>' for i, s in enumerate(steps, 1)]
+    if missed is None: return '\n'.join(ok + ['<Verdict>right</Verdict>'])
+    k = len(steps)
+    return '\n'.join(ok[:-1] + [f'<Step{k}>It should be {p.answer}; the step has {_shown(steps[-1])}. Wrong.</Step{k}>',
+                                '<Verdict>wrong</Verdict>', f'<Hint>{missed[0].correction}</Hint>'])
+
+# %% ../nbs/04_fakes.ipynb #fa4a396e
+_NUMBER = re.compile(r'\d+(?:,\d{3})*(?:\.\d+)?')
+
+def planted_number(step: str,  # the step to spoil
+                   kind: str,  # a key of `prompts.ERROR_KINDS`: which number changes
+                   seed: str,  # seeds the draws
+                  ) -> str:  # the step with one number changed
+    "`step` with one number changed: the last for an arithmetic slip, the first for a wrong quantity, a drawn one else."
+    rng, nums = random.Random(seed), list(_NUMBER.finditer(step))
+    if not nums: return f'{step} This gives {rng.randint(2, 9)}.'
+    m = nums[{'arithmetic': -1, 'quantity': 0}.get(kind, rng.randrange(len(nums)))]
+    v, d = Decimal(m[0].replace(',', '')), rng.choice([-2, -1, 1, 2, 10])
+    return step[:m.start()] + str(v + d if v + d >= 0 else v + abs(d)) + step[m.end():]
+
+# %% ../nbs/04_fakes.ipynb #a1108c34
+def _plant(p: Problem, rest: str) -> str:
+    "The annotator's rewritten step for the plant prompt in `rest` (the prompt after the question)."
+    steps, m = _steps_after(rest, 'Solution:', 'Rewrite step'), _PLANT_RE.search(rest)
+    j, kind = int(m[1]), m[2]
+    return f'<Step{j}>{planted_number(steps[j - 1], kind, f"{p.id}|{j}|{kind}")}</Step{j}>'
+
+# %% ../nbs/04_fakes.ipynb #6f9d9707
+def reference_teacher(messages: list[dict],  # a prompt built by `prompts`, about a GSM8K or MATH problem
+                      i: int = 0,  # which of the `n` replies (all are the same)
+                      n: int = 1,  # how many replies the request asks for
+                     ) -> str:  # the reply
+    "The reference teacher, inspector, critic and annotator of real GSM8K and MATH problems (a reply of `REPLIES`)."
+    if len(messages) < 2 or messages[0].get('role') != 'system': raise ValueError('the reference teacher needs a system prompt, then the request')
+    system, (p, rest) = messages[0]['content'], reference_problem(messages[1]['content'])
+    if system == HIERARCHICAL_SYSTEM: return hierarchical_reference(p)
+    if system == REVIEW_SYSTEM and 'Solution to review:' in rest: return reference_review(p, _steps_after(rest, 'Solution to review:'))
+    if system == REVIEW_SYSTEM and 'Solution so far:' in rest: return reference_step_review(p, _steps_after(rest, 'Solution so far:'))
+    if system == INSPECTOR_SYSTEM and 'Solution to check:' in rest: return _inspect_solution(p, rest)
+    if system == INSPECTOR_SYSTEM and _TRACE_AT in rest: return _inspect_trace(p, rest)
+    if system in (CRITIQUE_SYSTEM, CRITIC_BRIEF): return reference_critique(p, _steps_after(rest, 'Solution to critique:'))
+    if system == PLANT_SYSTEM: return _plant(p, rest)
+    raise ValueError('the reference teacher does not know this prompt')
+
+REPLIES['reference-teacher'] = reference_teacher
