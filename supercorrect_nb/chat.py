@@ -545,6 +545,14 @@ def put_many(self: ResponseStore, rows: Sequence[tuple]):
 def __len__(self: ResponseStore):
     with self._lock: return self.db.execute('SELECT COUNT(*) FROM responses').fetchone()[0]
 
+# %% ../nbs/06_chat.ipynb #3bcd0666
+@patch
+def by_stage(self: ResponseStore) -> dict[str, dict]:
+    "`{stage: dict(generations, prompt_tokens, completion_tokens)}` of the stored replies."
+    with self._lock:
+        rows = self.db.execute('SELECT stage, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens) FROM responses GROUP BY stage').fetchall()
+    return {s: dict(generations=n, prompt_tokens=p or 0, completion_tokens=c or 0) for s, n, p, c in rows}
+
 # %% ../nbs/06_chat.ipynb #644b77dd
 @patch
 def fail(self: ResponseStore,

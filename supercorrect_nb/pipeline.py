@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .chat import Chat, ChatConfig, FunctionBackend, ResponseStore, derive_seed
 from .data import REPO_DATA, load_problems
+from .models import model_path
 from .prompts import solve_messages
 from .records import Problem, Solution, read_jsonl, write_jsonl
 from .evaluation import error_bars, interval, self_correction_figure
@@ -31,15 +32,17 @@ from .stats import accuracy_stats, accuracy_table, paired
 from .solving import solve
 
 # %% auto #0
-__all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', 'PIPELINE_PRESETS', 'PIPELINE_STEPS',
-           'COMPARISONS', 'TRAINING', 'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
-           'pipeline_config', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy', 'evaluate_self_correction',
+__all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', 'PIPELINE_PRESETS', 'DRY_MODEL', 'DRY_TEACHER',
+           'DRY_BUDGET', 'DRY_TRAIN', 'DRY_STEPS', 'DRY_ACCELERATE', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING',
+           'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig', 'pipeline_config',
+           'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy', 'evaluate_self_correction',
            'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id', 'stage_comparisons',
            'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset', 'evaluate_critic',
            'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval', 'self_talk_eval',
            'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures',
            'figure_html', 'write_report', 'self_talk_figure', 'critique_headline', 'improve_headline', 'headline',
-           'run_pipeline', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+           'run_pipeline', 'dry_run_pipeline', 'stage_units', 'dry_run_costs', 'cost_lines', 'write_log', 'stderr_to',
+           'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -180,6 +183,30 @@ def pipeline_config(preset: str | None = 'testbed',  # a key of `PIPELINE_PRESET
     if file: d = _merge(d, yaml.safe_load(Path(file).read_text()) or {})
     return PipelineConfig(**_merge(d, overrides))
 
+# %% ../nbs/60_pipeline.ipynb #30919778
+DRY_MODEL = 'smollm2-135m-instruct'  # the real model every trained role is in a dry run
+DRY_TEACHER = 'reference-teacher'  # the scripted server's replies to the teacher's prompts (`fakes.REPLIES`)
+DRY_BUDGET = dict(n_sft=4, n_mine=4, n_test=2, samples=2, max_tokens=256, rounds=1)  # problems per stage and test set, samples, tokens
+DRY_TRAIN = dict(max_steps=2, per_device_batch=1, grad_accum=1, bf16=False, attn='sdpa', save_steps=2, logging_steps=1)  # over each stage's preset
+DRY_STEPS = dict(critique=dict(problems=4, test_problems=2, budgets=[2], n_rg1=1, rg2_temperatures=[1.0], rounds=1),
+                 self_improve=dict(problems=4, iterations=1, n=2, test_problems=2, k=2, bucket_k=2),
+                 self_talk=dict(test_problems=2, max_tokens=256))
+DRY_ACCELERATE = 'configs/accelerate/cpu.yaml'
+
+# %% ../nbs/60_pipeline.ipynb #33bc3565
+def dry_run_overrides(preset: str,  # a paper preset (named problem sets)
+                      url: str,  # the scripted server's OpenAI-compatible base URL
+                     ) -> dict:  # `PipelineConfig` fields over the preset
+    "What turns `preset` into its dry run: SmolLM2 for every trained model, the scripted server for every teacher, tiny budgets."
+    full = pipeline_config(preset)
+    if full.problems == 'testbed': raise ValueError(f'{preset!r} runs on the testbed, offline already; a dry run is for the paper presets')
+    served = lambda who: {**who, 'base_url': url, 'model': DRY_TEACHER, 'api_key_env': None} if isinstance(who, dict) else who
+    return dict(name=f'{full.name}-dry-run', student=DRY_MODEL, teacher=served(full.teacher), inspector=served(full.inspector),
+                student_chat={**full.student_chat, 'backend': 'transformers', 'dtype': 'float32', 'batch_size': 8},
+                accelerate_config=DRY_ACCELERATE if full.accelerate_config else None, **DRY_BUDGET,
+                **{k: {**getattr(full, k), **DRY_TRAIN} for k in ('hsft', 'dpo', 'critic', 'improve', 'talk')},
+                **{k: {**getattr(full, k), **v} for k, v in DRY_STEPS.items() if getattr(full, k) is not None})
+
 # %% ../nbs/60_pipeline.ipynb #b1bdb81a
 def _write_json(path: Path, data: dict):
     "Write `data` as JSON to `path` atomically (a crash leaves the old file or the new one, never half of one)."
@@ -227,7 +254,7 @@ def _hash(d: dict) -> str: return hashlib.sha256(json.dumps(d, sort_keys=True, d
 def settings(self: Run, name: str) -> dict:
     "The settings step `name` reads, and the fingerprints of the steps it builds on."
     reads, after, _ = PIPELINE_STEPS.get(name, (tuple(self.cfg.model_dump(exclude={'name', 'runs_dir'})), (), ()))
-    cfg = self.cfg.model_dump()
+    cfg = {k: {f: x for f, x in v.items() if f != 'base_url'} if isinstance(v, dict) else v for k, v in self.cfg.model_dump().items()}
     return {**{k: cfg[k] for k in (*_PROBLEM_SETTINGS, *reads)}, **{f'after {a}': self.fingerprint(a) for a in after}}
 
 @patch
@@ -456,7 +483,7 @@ def sft_data(run: Run,  # the run
     if run.cfg.rehearsal:  # a tiny student keeps its review skill only if HSFT shows it reviews too (see `student`)
         from supercorrect_nb.student import rehearsal_rows
         extra = rehearsal_rows(problems, int(run.cfg.rehearsal * len(rows)), run.cfg.seed)
-    ds, tok = sft_dataset(rows + extra), AutoTokenizer.from_pretrained(student)
+    ds, tok = sft_dataset(rows + extra), AutoTokenizer.from_pretrained(model_path(student))
     path = save_sft(ds, run.dir / 'sft', tr, tokenizer=tok)
     plain_path = save_sft(sft_dataset(plain + extra), run.dir / 'sft_plain', tr, tokenizer=tok)
     return dict(path=str(path), plain_path=str(plain_path), rows={k: v.num_rows for k, v in ds.items()}, stats=tr.stats())
@@ -609,7 +636,7 @@ def self_talk_eval(run: Run,  # the run
     from supercorrect_nb.self_talk import self_talk_scores, talk_rows
     c, folder = {**SELF_TALK_DEFAULTS, **(run.cfg.self_talk or {})}, run.dir / 'self_talk'
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(actor)
+    tok = AutoTokenizer.from_pretrained(model_path(actor))
     rows = talk_rows(load_samples(critique_path), train_set, lambda m: tok.apply_chat_template(m, add_generation_prompt=True, tokenize=False))
     model = train_model(run, 'self_talk', actor, save_rows(rows, folder / 'data'), out=folder)['path']
     probs = _spread(test_set, c['test_problems'])
@@ -816,6 +843,58 @@ def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
     write_report(out)
     return json.loads((cfg.dir / 'metrics.json').read_text())
 
+# %% ../nbs/60_pipeline.ipynb #b9d0da83
+def dry_run_pipeline(preset: str,  # a paper preset
+            config: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
+            progress: bool = True,
+            **overrides,  # `PipelineConfig` fields over the dry run's
+           ) -> dict:  # the run's metrics
+    "A paper preset's code path on SmolLM2-135M-Instruct and the scripted teacher over HTTP, with tiny budgets."
+    from supercorrect_nb.fakes import ScriptedServer
+    with ScriptedServer(reply=DRY_TEACHER, model=DRY_TEACHER) as server:
+        return run_pipeline(preset, config, progress=progress, **_merge(dry_run_overrides(preset, server.url), overrides))
+
+# %% ../nbs/60_pipeline.ipynb #283402ee
+def _set_sizes(sets: list[str], split: str, n: int | None) -> int:
+    "Problems taken from `sets` (`n` of each at most; None: all)."
+    return sum(len(load_problems(s, split, on_error='skip', limit=n)) for s in sets)
+
+def stage_units(cfg: PipelineConfig) -> dict[str, float]:
+    "Problems x samples per problem that each stage of the store asks for under `cfg` (stages named as `Run.chat`'s)."
+    train = _set_sizes(cfg.train, 'train', None)
+    test, sft, mine = _set_sizes(cfg.test, 'test', cfg.n_test), cfg.n_sft or train, cfg.n_mine or train
+    c, si, st = {**CRITIQUE_DEFAULTS, **(cfg.critique or {})}, {**SELF_IMPROVE_DEFAULTS, **(cfg.self_improve or {})}, {**SELF_TALK_DEFAULTS, **(cfg.self_talk or {})}
+    c_test, si_test = c['test_problems'] or test, si['test_problems'] or test
+    loop = (si['problems'] or train) * si['iterations'] * si['n']
+    return {'eval': test, 'selfcorrect': test, 'templates': sft * cfg.rounds, 'inspect': sft * cfg.rounds,
+            'mine': mine * cfg.samples, 'correct': mine * cfg.samples,
+            'critique-actor': (c['problems'] or train) * (c['n_rg1'] + len(c['rg2_temperatures'])),
+            'critique-annotate': (c['problems'] or train) * (c['n_rg1'] + len(c['rg2_temperatures'])), 'bench-critic': c_test,
+            'refine-actor': c_test * max(c['budgets']), 'refine-critic': c_test * max(c['budgets']), 'refine-teacher': c_test * max(c['budgets']),
+            'improve': loop + si_test * (si['k'] + si['bucket_k']), 'improve-critic': loop,
+            'self-talk': st['test_problems'] or test, 'self-talk-actor': st['test_problems'] or test}
+
+# %% ../nbs/60_pipeline.ipynb #484b9ce7
+def _stage_units(units: dict, stage: str) -> float | None:
+    return units.get(stage, units.get(stage.split('-')[0]))
+
+def dry_run_costs(run_dir,  # a dry run's folder
+                  preset: str,  # the paper preset it stands for
+                 ) -> list[dict]:  # a row per stage: the dry run's counts, the scale, the full run's estimate
+    "What each stage of a dry run asked of its models, and what the full preset would ask, scaled by `stage_units`."
+    dry, full = stage_units(PipelineConfig(**yaml.safe_load((Path(run_dir) / 'config.yaml').read_text()))), stage_units(pipeline_config(preset))
+    rows = []
+    for stage, t in sorted(ResponseStore(Path(run_dir) / 'calls.sqlite').by_stage().items()):
+        f = (_stage_units(full, stage) or 0) / (_stage_units(dry, stage) or 1)
+        rows.append(dict(stage=stage, **t, scale=f, **{f'full_{k}': round(v * f) for k, v in t.items()}))
+    return rows
+
+def cost_lines(rows: list[dict]) -> list[str]:
+    "One line per stage: what ran, and what the full run would cost."
+    return [f"{r['stage']:<18} {r['generations']:>5} generations, {r['prompt_tokens'] + r['completion_tokens']:>8,} tokens here; "
+            f"full run ~{r['full_generations']:>10,} generations, ~{r['full_prompt_tokens'] + r['full_completion_tokens']:>14,} tokens (x{r['scale']:,.0f})"
+            for r in rows]
+
 # %% ../nbs/60_pipeline.ipynb #0e66796c
 def write_log(notebook: Path,  # an executed notebook
               log: Path,  # the text file to write
@@ -906,10 +985,11 @@ def stop(self: StepFollower):
 def pipeline(preset: Param('a key of PIPELINE_PRESETS', str) = 'testbed',
              config: Param('a YAML file of PipelineConfig fields, over the preset', str) = None,
              name: Param('the run name (folder under runs/)', str) = None,
-             quiet: Param('no progress output', store_true) = False):
+             quiet: Param('no progress output', store_true) = False,
+             dry_run: Param("a paper preset's code path on SmolLM2-135M-Instruct and a scripted teacher, tiny budgets", store_true) = False):
     "Run the whole pipeline (resuming a run of the same name) and print where the report is and the headline."
     t0 = time.time()
-    m = run_pipeline(preset, config, name, progress=not quiet)
+    m = dry_run_pipeline(preset, config, progress=not quiet, **({'name': name} if name else {})) if dry_run else run_pipeline(preset, config, name, progress=not quiet)
     d = Path(m['dir'])
     print(f"\nReport: {d / 'pipeline.html'}\nFigures: {d / 'figures.html'}\nMetrics: {d / 'metrics.json'}\nLog: {d / 'log.txt'}")
     print(headline(m))

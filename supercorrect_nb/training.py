@@ -164,15 +164,14 @@ def train_config(method: str,  # a key of `METHODS`: 'sft' or 'dpo'
 def load_splits(path,  # a folder with train.parquet (and validation.parquet)
                 columns: list[str],  # the columns to keep
                ):
-    "The `train` (and `validation`) parquet files in `path` as a `DatasetDict` of `columns`."
+    "The `train` (and a non-empty `validation`) parquet files in `path` as a `DatasetDict` of `columns`."
+    import pyarrow.parquet as pq
     from datasets import DatasetDict, load_dataset
     path = Path(path)
-    files = {s: str(path / f'{s}.parquet') for s in ('train', 'validation') if (path / f'{s}.parquet').exists()}
+    files = {s: str(f) for s in ('train', 'validation') if (f := path / f'{s}.parquet').exists() and (s == 'train' or pq.ParquetFile(f).metadata.num_rows)}
     if 'train' not in files: raise FileNotFoundError(f'{path}: no train.parquet (templates.save_sft and mining.save_pairs write one)')
-    ds = load_dataset('parquet', data_files=files)
-    ds = DatasetDict({k: v.select_columns(columns) for k, v in ds.items() if v.num_rows})
-    if 'train' not in ds: raise ValueError(f'{path}: the train split is empty')
-    return ds
+    if not pq.ParquetFile(files['train']).metadata.num_rows: raise ValueError(f'{path}: the train split is empty')
+    return DatasetDict({k: v.select_columns(columns) for k, v in load_dataset('parquet', data_files=files).items()})
 
 # %% ../nbs/08_training.ipynb #aa37733b
 def peft_config(cfg: TrainConfig):
