@@ -33,16 +33,16 @@ from .solving import solve
 
 # %% auto #0
 __all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', 'PIPELINE_PRESETS', 'DRY_MODEL', 'DRY_TEACHER',
-           'DRY_BUDGET', 'DRY_TRAIN', 'DRY_STEPS', 'DRY_ACCELERATE', 'PIPELINE_STEPS', 'COMPARISONS', 'TRAINING',
-           'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig', 'pipeline_config',
-           'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy', 'evaluate_self_correction',
-           'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id', 'stage_comparisons',
-           'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset', 'evaluate_critic',
-           'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval', 'self_talk_eval',
-           'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures', 'save_figures',
-           'figure_html', 'write_report', 'self_talk_figure', 'critique_headline', 'improve_headline', 'headline',
-           'run_pipeline', 'dry_run_pipeline', 'stage_units', 'dry_run_costs', 'cost_lines', 'write_log', 'stderr_to',
-           'step_weights', 'StepFollower', 'pipeline']
+           'DRY_BUDGET', 'DRY_TRAIN', 'DRY_FORMAT', 'DRY_STEPS', 'DRY_ACCELERATE', 'PIPELINE_STEPS', 'COMPARISONS',
+           'TRAINING', 'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
+           'pipeline_config', 'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
+           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id',
+           'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset',
+           'evaluate_critic', 'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval',
+           'self_talk_eval', 'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures',
+           'save_figures', 'figure_html', 'write_report', 'self_talk_figure', 'critique_headline', 'improve_headline',
+           'headline', 'run_pipeline', 'dry_run_pipeline', 'stage_units', 'dry_run_costs', 'cost_lines', 'write_log',
+           'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -188,6 +188,7 @@ DRY_MODEL = 'smollm2-135m-instruct'  # the real model every trained role is in a
 DRY_TEACHER = 'reference-teacher'  # the scripted server's replies to the teacher's prompts (`fakes.REPLIES`)
 DRY_BUDGET = dict(n_sft=4, n_mine=4, n_test=2, samples=2, max_tokens=256, rounds=1)  # problems per stage and test set, samples, tokens
 DRY_TRAIN = dict(max_steps=2, per_device_batch=1, grad_accum=1, bf16=False, attn='sdpa', save_steps=2, logging_steps=1)  # over each stage's preset
+DRY_FORMAT = dict(max_steps=12, lr=1e-4, warmup_ratio=0.0)  # over `hsft`: SmolLM2 writes the tags after 12 steps (8 of 8 samples had steps; after 2, none did)
 DRY_STEPS = dict(critique=dict(problems=4, test_problems=2, budgets=[2], n_rg1=1, rg2_temperatures=[1.0], rounds=1),
                  self_improve=dict(problems=4, iterations=1, n=2, test_problems=2, k=2, bucket_k=2),
                  self_talk=dict(test_problems=2, max_tokens=256))
@@ -204,7 +205,7 @@ def dry_run_overrides(preset: str,  # a paper preset (named problem sets)
     return dict(name=f'{full.name}-dry-run', student=DRY_MODEL, teacher=served(full.teacher), inspector=served(full.inspector),
                 student_chat={**full.student_chat, 'backend': 'transformers', 'dtype': 'float32', 'batch_size': 8},
                 accelerate_config=DRY_ACCELERATE if full.accelerate_config else None, **DRY_BUDGET,
-                **{k: {**getattr(full, k), **DRY_TRAIN} for k in ('hsft', 'dpo', 'critic', 'improve', 'talk')},
+                **{k: {**getattr(full, k), **DRY_TRAIN, **(DRY_FORMAT if k == 'hsft' else {})} for k in ('hsft', 'dpo', 'critic', 'improve', 'talk')},
                 **{k: {**getattr(full, k), **v} for k, v in DRY_STEPS.items() if getattr(full, k) is not None})
 
 # %% ../nbs/60_pipeline.ipynb #b1bdb81a

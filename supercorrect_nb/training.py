@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict
 
 # %% auto #0
 __all__ = ['SFT_PRESETS', 'DPO_PRESETS', 'METHODS', 'TrainConfig', 'machine_defaults', 'SFTTrainConfig', 'DPOTrainConfig',
-           'train_config', 'load_splits', 'peft_config', 'build_trainer', 'last_checkpoint', 'fit_and_save', 'train',
-           'parse_settings', 'train_cli']
+           'train_config', 'load_splits', 'peft_config', 'overlong_rows', 'build_trainer', 'last_checkpoint',
+           'fit_and_save', 'train', 'parse_settings', 'train_cli']
 
 # %% ../nbs/08_training.ipynb #5ea7bcb0
 class TrainConfig(BaseModel):
@@ -201,6 +201,22 @@ def trainer(self: DPOTrainConfig, ds, tok):
     return DPOTrainer(model=self.model, ref_model=ref, args=self.trl_args(), train_dataset=ds['train'],
                       eval_dataset=ds.get('validation') if self.eval_steps else None, processing_class=tok, peft_config=peft)
 
+# %% ../nbs/08_training.ipynb #0c9a849f
+def _length(tok, prompt, completion) -> int:
+    "Tokens of a prompt and its completion, through the chat template when they are messages."
+    if isinstance(prompt, str): return len(tok(prompt + completion)['input_ids'])
+    ids = tok.apply_chat_template(list(prompt) + list(completion), tokenize=True)
+    return len(ids['input_ids'] if hasattr(ids, 'keys') else ids)
+
+def overlong_rows(rows,  # a split of prompt/completion or prompt/chosen/rejected rows
+                  tok,  # the model's tokenizer
+                  max_length: int | None,  # the trainer's `max_length` (None: nothing is cut)
+                 ) -> int:  # rows TRL would cut
+    "How many rows come to more than `max_length` tokens (either side of a preference row)."
+    if not max_length: return 0
+    sides = [c for c in ('completion', 'chosen', 'rejected') if c in rows.column_names]
+    return sum(any(_length(tok, r['prompt'], r[c]) > max_length for c in sides) for r in rows)
+
 # %% ../nbs/08_training.ipynb #8781a0e5
 def build_trainer(cfg: TrainConfig,  # a method's config
                   data,  # a `DatasetDict`, or a folder with train.parquet
@@ -214,6 +230,9 @@ def build_trainer(cfg: TrainConfig,  # a method's config
     tok = AutoTokenizer.from_pretrained(cfg.model)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     trainer = cfg.trainer(ds, tok)
+    trainer.cut_rows = overlong_rows(ds['train'], tok, cfg.max_length)
+    if trainer.cut_rows: logging.getLogger(__name__).warning('%d of %d training rows are longer than max_length=%d tokens: TRL cuts them',
+                                                            trainer.cut_rows, len(ds['train']), cfg.max_length)
     if not cfg.progress:  # no bar, and no printed log lines in its place
         from transformers.trainer_callback import PrinterCallback
         trainer.remove_callback(PrinterCallback)
@@ -237,7 +256,7 @@ def fit_and_save(trainer, cfg: TrainConfig) -> dict:
     trainer.processing_class.save_pretrained(str(final))
     logs = [h for h in trainer.state.log_history if 'loss' in h]
     out = dict(path=str(final), losses=[h['loss'] for h in logs], **{m.split('/')[-1]: [h.get(m) for h in logs] for m in cfg.logged},
-               global_step=trainer.state.global_step, resumed_from=resume)
+               global_step=trainer.state.global_step, resumed_from=resume, cut_rows=getattr(trainer, 'cut_rows', 0))
     (final / f'{cfg.method}.json').write_text(json.dumps({'config': cfg.model_dump(), **out}, indent=1))
     return out
 
