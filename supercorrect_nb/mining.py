@@ -109,7 +109,7 @@ def said_at(trace: CorrectionTrace | None, k: int) -> str:
 # %% ../nbs/21_mining.ipynb #fe2773b6
 def _rejected_side(k: int, teacher: CorrectionTrace, st: CorrectionTrace | None) -> tuple[str | None, str]:
     "The student's side of the pair at step `k` (None: no pair) and the rule that applied."
-    if st is None: return None, 'student review unusable'
+    if st is None: return correction_text(k, True), 'student review unusable: taken as missing the error'
     j = st.first_wrong_step
     if j is not None and j < k: return None, 'student blamed an earlier step'
     if j != k: return correction_text(k, True, said=said_at(st, k)), 'student missed the error'
@@ -130,7 +130,7 @@ def make_pair(problem: Problem,  # the problem
     chosen = correction_text(k, False, teacher.cause, teacher.correction, said_at(teacher, k))
     prompt = [Message(**m) for m in pair_messages(problem, solution.steps, k)]
     return PreferencePair(problem_id=problem.id, prompt=prompt, chosen=chosen, rejected=rejected, k=k, solution_id=solution.id,
-                          chosen_producer=teacher.producer, rejected_producer=student.trace.producer), rule
+                          chosen_producer=teacher.producer, rejected_producer=student.trace.producer if student.trace else solution.producer), rule
 
 # %% ../nbs/21_mining.ipynb #d5289493
 @dataclass

@@ -84,7 +84,9 @@ def test_pair_rules(run):
     missed = Review(t.model_copy(update=dict(first_wrong_step=None, producer='student')))
     pair, rule = make_pair(p, sol, t, missed)
     assert rule == 'student missed the error' and '<Evaluate>Correct.</Evaluate>' in pair.rejected
-    assert make_pair(p, sol, t, Review(None, 'unparseable')) == (None, 'student review unusable')
+    unusable, rule = make_pair(p, sol, t, Review(None, 'unparseable'))  # no review in the format: it found nothing wrong
+    assert rule == 'student review unusable: taken as missing the error' and '<Evaluate>Correct.</Evaluate>' in unusable.rejected
+    assert unusable.rejected_producer == sol.producer
 
 
 def test_save_and_empty(run, tmp_path):
