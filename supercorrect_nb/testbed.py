@@ -353,17 +353,20 @@ def _count(step: str, claimed: bool = False) -> str:
     m = _STEP_RE.search(step)
     return f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}' if m else step.rstrip('.').lower()
 
-REVIEW_LAYOUTS = ('verdict', 'restate', 'compare')  # what a reviewer writes for a step before its verdict
+REVIEW_LAYOUTS = ('verdict', 'restate', 'compare', 'difference')  # what a reviewer writes for a step before its verdict
 REVIEW_LAYOUT = 'restate'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
 
 def said_text(restated: str,  # the step as the reviewer says it should be
               step: str,  # the step under review
               layout: str,  # one of `REVIEW_LAYOUTS`
              ) -> str:
-    "What a reviewer that restated `step` as `restated` writes before its verdict: nothing, the restatement, or that and the two counts side by side."
+    "What a reviewer that restated `step` as `restated` writes before its verdict: nothing, the restatement, that and the two counts side by side, or those and their difference."
     if layout not in REVIEW_LAYOUTS: raise ValueError(f'unknown review layout {layout!r}; known: {REVIEW_LAYOUTS}')
     if layout == 'verdict': return ''
-    return restated if layout == 'restate' else f'{restated}\nSo {_count(restated, True)}; the step has {_count(step, True)}.'
+    if layout == 'restate': return restated
+    a, b = claimed_count(restated), claimed_count(step)
+    diff = f'; {a[1]} - {b[1]} = {a[1] - b[1]}' if layout == 'difference' and a and b else ''
+    return f'{restated}\nSo {_count(restated, True)}; the step has {_count(step, True)}{diff}.'
 
 def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> str:
     "What the exact reviewer writes for step `i` before its verdict (`said_text` of the step as it should be)."
