@@ -452,7 +452,7 @@ def _inspect_solution_reply(prog: Program, truth: dict[str, int], user: str) -> 
 def _inspect_trace_reply(prog: Program, user: str) -> str:
     "The inspector's verdict on a correction trace."
     steps = _steps_after(user, "A student's solution:", "A reviewer's correction of it:")
-    trace = parse_trace(user.split("A reviewer's correction of it:", 1)[1])
+    trace = parse_trace(user.split("A reviewer's correction of it:", 1)[1].split('\nCheck the correction:', 1)[0])  # not the instruction's tags
     k = judge_steps(prog, steps).first_wrong
     ok = trace.ok and trace.first_wrong_step == k
     return '<Verdict>accept</Verdict>' if ok else f'<Verdict>reject</Verdict><Faults>The first wrong step is step {k}.</Faults>'
