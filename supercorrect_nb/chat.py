@@ -42,7 +42,7 @@ class ChatConfig(BaseModel):
     base_url: str | None = None           # OpenAI-compatible servers; None means OpenAI itself
     api_key_env: str | None = None        # name of the environment variable that holds the key
     supports_n: bool = True               # False for servers that reject `n` (transformers serve)
-    timeout: float = 120.0                # seconds for one request (in-process: one batch of generation)
+    timeout: float = 120.0                # seconds for one request to a server (in-process generation has none)
     max_retries: int = 6
     backoff: float = 0.5                  # first retry waits up to this long, doubling each time ...
     backoff_cap: float = 30.0             # ... up to this
@@ -271,6 +271,7 @@ class LocalBackend:
     "Base of in-process backends: gathers concurrent requests into batches for `_generate`."
     supports_n = seeds_samples = True
     refills = False  # whether `_generate` refills its own `batch_size` slots (then it takes every waiting request)
+    own_timeout = True  # not timed out: a generation in its thread cannot be stopped, so a retry would queue the same work behind it
     def __init__(self, batch_size: int = 16):  # sequences decoded at once
         self.batch_size = batch_size
         self._queue, self._loop, self._runner = None, None, None
