@@ -37,12 +37,12 @@ __all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', '
            'TRAINING', 'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
            'pipeline_config', 'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
            'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id',
-           'stage_comparisons', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset',
-           'evaluate_critic', 'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval',
-           'self_talk_eval', 'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures',
-           'save_figures', 'figure_html', 'write_report', 'self_talk_figure', 'critique_headline', 'improve_headline',
-           'headline', 'run_pipeline', 'dry_run_pipeline', 'stage_units', 'dry_run_costs', 'cost_lines', 'write_log',
-           'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+           'stage_comparisons', 'config_file', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
+           'critique_dataset', 'evaluate_critic', 'critique_refine_eval', 'improve_problems', 'save_rows',
+           'self_improve_eval', 'self_talk_eval', 'accuracy_figure', 'level_figure', 'training_figure',
+           'process_bench_figure', 'figures', 'save_figures', 'figure_html', 'write_report', 'self_talk_figure',
+           'critique_headline', 'improve_headline', 'headline', 'run_pipeline', 'dry_run_pipeline', 'stage_units',
+           'dry_run_costs', 'cost_lines', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -435,6 +435,15 @@ def stage_comparisons(run: Run) -> dict:
     v = stage_verdicts(run.dir)
     return {f'{later}_vs_{earlier}': paired_by_id(v[earlier], v[later]) for later, earlier in COMPARISONS if later in v and earlier in v}
 
+# %% ../nbs/60_pipeline.ipynb #945d676e
+def config_file(path: str,  # a config file, from the working folder or the repository's root
+               ) -> str:  # a path that opens from here
+    "`path` if it opens from here, else the same path under the repository's root, as a relative path; a clear error if neither."
+    import supercorrect_nb
+    if Path(path).exists(): return path
+    if (in_repo := Path(supercorrect_nb.__file__).parent.parent / path).exists(): return os.path.relpath(in_repo)
+    raise FileNotFoundError(f'config file {path!r} is neither here nor under the repository root (the presets name configs/accelerate/*.yaml)')
+
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
 TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo'), 'critic': ('sft', 'critic'),
             'improve': ('sft', 'improve'), 'self_talk': ('sft', 'talk')}  # a stage: its method and settings
@@ -443,7 +452,7 @@ def launch_command(run: Run, method: str, model: str, data, out: Path, settings:
     "`accelerate launch` of `training.train_cli` with the run's accelerate config."
     settings = dict(settings)
     preset = settings.pop('preset', None)
-    return [sys.executable, '-m', 'accelerate.commands.launch', '--config_file', run.cfg.accelerate_config,
+    return [sys.executable, '-m', 'accelerate.commands.launch', '--config_file', config_file(run.cfg.accelerate_config),
             '-m', 'supercorrect_nb.training', method, '--model', model, '--data', str(data), '--output', str(out),
             *(['--preset', preset] if preset else []), '--set', *[f'{k}={json.dumps(v)}' for k, v in settings.items()]]
 
@@ -846,14 +855,16 @@ def run_pipeline(preset: str = 'testbed',  # a key of `PIPELINE_PRESETS`
 
 # %% ../nbs/60_pipeline.ipynb #b9d0da83
 def dry_run_pipeline(preset: str,  # a paper preset
-            config: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
-            progress: bool = True,
-            **overrides,  # `PipelineConfig` fields over the dry run's
-           ) -> dict:  # the run's metrics
+                     config: str | None = None,  # a YAML file of `PipelineConfig` fields, over the preset
+                     progress: bool = True,
+                     **overrides,  # `PipelineConfig` fields over the dry run's
+                    ) -> dict:  # the run's metrics, and `costs` (`dry_run_costs`, also in `costs.json`)
     "A paper preset's code path on SmolLM2-135M-Instruct and the scripted teacher over HTTP, with tiny budgets."
     from supercorrect_nb.fakes import ScriptedServer
     with ScriptedServer(reply=DRY_TEACHER, model=DRY_TEACHER) as server:
-        return run_pipeline(preset, config, progress=progress, **_merge(dry_run_overrides(preset, server.url), overrides))
+        m = run_pipeline(preset, config, progress=progress, **_merge(dry_run_overrides(preset, server.url), overrides))
+    _write_json(Path(m['dir']) / 'costs.json', costs := dry_run_costs(m['dir'], preset))
+    return {**m, 'costs': costs}
 
 # %% ../nbs/60_pipeline.ipynb #283402ee
 def _set_sizes(sets: list[str], split: str, n: int | None) -> int:
@@ -994,4 +1005,5 @@ def pipeline(preset: Param('a key of PIPELINE_PRESETS', str) = 'testbed',
     d = Path(m['dir'])
     print(f"\nReport: {d / 'pipeline.html'}\nFigures: {d / 'figures.html'}\nMetrics: {d / 'metrics.json'}\nLog: {d / 'log.txt'}")
     print(headline(m))
+    if dry_run: print(f'\nWhat ran here, and what the full {preset} run would ask of its models:', *cost_lines(m['costs']), sep='\n')
     print(f'Wall time of this command: {(time.time() - t0) / 60:.1f} min')
