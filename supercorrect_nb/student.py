@@ -82,20 +82,6 @@ def _nudged(step: str, rng: random.Random) -> str:
     value = claimed_count(step)[1]
     return step.replace(f'= {value} ', f'= {rng.choice([v for v in (value - 2, value - 1, value + 1, value + 2, value + 10) if v >= 0])} ', 1)
 
-# %% ../nbs/51_student.ipynb #8075f1e7
-def _check_row(problem: Problem, prog: Program, rng: random.Random, layout: str = REVIEW_LAYOUT, noise: float = 0.0) -> tuple[list[dict], str]:
-    "A review prompt on a solution cut after the step checked, and a review whose last verdict follows its restated count (off by a little with probability `noise`)."
-    steps = wrong_steps(prog, rng) if rng.random() < 0.5 else right_steps(prog)
-    j = judge_steps(prog, steps).first_wrong or rng.randint(1, len(steps))
-    shown, exact = steps[:j], parse_trace(exact_review(prog, steps[:j], 'restate')).reviews
-    said = _nudged(exact[-1].text, rng) if rng.random() < noise else exact[-1].text
-    (name, value), written, text = claimed_count(said), claimed_count(shown[-1]), said_text(said, shown[-1], layout)
-    known = {**prog.values(), name: value}
-    rest, agree, cause = _carried(prog, needed_steps(prog)[j:], known), (name, value) == written, f'{name} should be {value}, not {written[1]}.'
-    last = StepReview(True, 'Correct.', text=text) if agree else StepReview(False, f'Incorrect: {cause}', cause, said, text)
-    head = [StepReview(True, 'Correct.', text=said_text(r.text, s, layout)) for r, s in zip(exact[:-1], shown)]
-    return review_messages(problem, shown), render_trace(ParsedTrace(head + [last], [] if agree else [Step(s) for s in rest], f'\\boxed{{{known[prog.target]}}}'))
-
 # %% ../nbs/51_student.ipynb #0237eb83
 def _check_row(problem: Problem, prog: Program, rng: random.Random, layout: str = REVIEW_LAYOUT, noise: float = 0.0) -> tuple[list[dict], str]:
     "A review prompt on a solution cut after the step checked, and a review whose last verdict follows its restated count (off by a little with probability `noise`)."
@@ -485,6 +471,12 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'difference-check': dict(lever='compare-check-more pretrained on (12,000 problems) in layout difference: the two counts, then their difference',
                              recipe=dict(n_problems=12000, init='compare-check-more', lr=1e-3, layout='difference', noise=0.3,
                                          mix={'solve': 0.2, 'review': 0.3, 'pair': 0.1, 'check': 0.4})),
+    'difference-own': dict(lever='difference-check pretrained on (12,000 problems, half of them check rows), with reviews of its own solutions (3,000 problems)',
+                           recipe=dict(n_problems=12000, init='difference-check', own='difference-check', own_problems=3000, lr=1e-3,
+                                       layout='difference', noise=0.3, mix={'solve': 0.2, 'review': 0.2, 'pair': 0.1, 'check': 0.5})),
+    'difference-reviews': dict(lever='difference-check pretrained on (12,000 problems), with whole-solution reviews the largest share',
+                               recipe=dict(n_problems=12000, init='difference-check', lr=1e-3, layout='difference', noise=0.3,
+                                           mix={'solve': 0.2, 'review': 0.5, 'pair': 0.1, 'check': 0.2})),
     'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, layout='restate', digits=True)),
     'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
                          recipe=dict(model='smollm2-135m-instruct', n_problems=64, max_length=640, layout='restate'), check=dict(n=40, samples=1)),
