@@ -37,7 +37,7 @@ __all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', '
            'TRAINING', 'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
            'pipeline_config', 'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
            'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id',
-           'stage_comparisons', 'config_file', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
+           'stage_comparisons', 'repo_file', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
            'critique_dataset', 'evaluate_critic', 'critique_refine_eval', 'improve_problems', 'save_rows',
            'self_improve_eval', 'self_talk_eval', 'accuracy_figure', 'level_figure', 'training_figure',
            'process_bench_figure', 'figures', 'save_figures', 'figure_html', 'write_report', 'self_talk_figure',
@@ -436,12 +436,11 @@ def stage_comparisons(run: Run) -> dict:
     return {f'{later}_vs_{earlier}': paired_by_id(v[earlier], v[later]) for later, earlier in COMPARISONS if later in v and earlier in v}
 
 # %% ../nbs/60_pipeline.ipynb #945d676e
-def config_file(path: str,  # a config file, from the working folder or the repository's root
+def repo_file(path: str,  # a config file, from the working folder or the repository's root
                ) -> str:  # a path that opens from here
     "`path` if it opens from here, else the same path under the repository's root, as a relative path; a clear error if neither."
-    import supercorrect_nb
     if Path(path).exists(): return path
-    if (in_repo := Path(supercorrect_nb.__file__).parent.parent / path).exists(): return os.path.relpath(in_repo)
+    if (in_repo := REPO_DATA.parent / path).exists(): return os.path.relpath(in_repo)
     raise FileNotFoundError(f'config file {path!r} is neither here nor under the repository root (the presets name configs/accelerate/*.yaml)')
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
@@ -452,7 +451,7 @@ def launch_command(run: Run, method: str, model: str, data, out: Path, settings:
     "`accelerate launch` of `training.train_cli` with the run's accelerate config."
     settings = dict(settings)
     preset = settings.pop('preset', None)
-    return [sys.executable, '-m', 'accelerate.commands.launch', '--config_file', config_file(run.cfg.accelerate_config),
+    return [sys.executable, '-m', 'accelerate.commands.launch', '--config_file', repo_file(run.cfg.accelerate_config),
             '-m', 'supercorrect_nb.training', method, '--model', model, '--data', str(data), '--output', str(out),
             *(['--preset', preset] if preset else []), '--set', *[f'{k}={json.dumps(v)}' for k, v in settings.items()]]
 
