@@ -474,6 +474,9 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'difference-own': dict(lever='difference-check pretrained on (12,000 problems, half of them check rows), with reviews of its own solutions (3,000 problems)',
                            recipe=dict(n_problems=12000, init='difference-check', own='difference-check', own_problems=3000, lr=1e-3,
                                        layout='difference', noise=0.3, mix={'solve': 0.2, 'review': 0.2, 'pair': 0.1, 'check': 0.5})),
+    'difference-own2': dict(lever='difference-own pretrained on once more, the same way, with reviews of its own solutions',
+                            recipe=dict(n_problems=12000, init='difference-own', own='difference-own', own_problems=3000, lr=1e-3, seed=1,
+                                        layout='difference', noise=0.3, mix={'solve': 0.2, 'review': 0.2, 'pair': 0.1, 'check': 0.5})),
     'difference-reviews': dict(lever='difference-check pretrained on (12,000 problems), with whole-solution reviews the largest share',
                                recipe=dict(n_problems=12000, init='difference-check', lr=1e-3, layout='difference', noise=0.3,
                                            mix={'solve': 0.2, 'review': 0.5, 'pair': 0.1, 'check': 0.2})),
@@ -525,7 +528,7 @@ def train_row(name: str,  # a key of `STUDY_ROWS`
         if recipe.get(key) in STUDY_ROWS:
             if not ((prior := Path(work) / recipe[key] / 'final') / 'config.json').exists(): train_row(recipe[key], work, seed)
             recipe[key] = str(prior)
-    return (teach if 'model' in recipe else pretrain)(Path(work) / name, seed=seed, **recipe)
+    return (teach if 'model' in recipe else pretrain)(Path(work) / name, seed=recipe.pop('seed', seed), **recipe)  # a recipe may draw its own problems
 
 def study_row(name: str,  # a key of `STUDY_ROWS`
               work='runs/study',  # scratch folders, one per row
