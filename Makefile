@@ -39,7 +39,7 @@ chromium:
 demo: venv
 	$(BIN)/supercorrect-pipeline --preset testbed
 
-## Pretrain the testbed's student into data/student/ (the study row student.SHIPPED: about 50 min on 2 CPU cores from a fresh clone).
+## Pretrain the testbed's student into data/student/ (the study row student.SHIPPED and the rows it goes on from: about 130 min on 2 CPU cores from a fresh clone).
 student: venv
 	$(BIN)/supercorrect-pretrain-student
 

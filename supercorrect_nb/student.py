@@ -26,8 +26,8 @@ __all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', '
            'plain_solution', 'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps',
            'student_chat', 'own_reviews', 'tag_tokens', 'fixed_tokens', 'student_tokenizer', 'new_student', 'n_params',
            'warm_init', 'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'restated_location',
-           'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row', 'study_rows', 'study_table',
-           'study_figure', 'pretrain_student']
+           'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row', 'study_rows',
+           'scratch_minutes', 'study_table', 'study_figure', 'pretrain_student']
 
 # %% ../nbs/51_student.ipynb #a5d9217a
 STUDENT_DIR = REPO_DATA / 'student'  # the shipped student, its card, and the study's rows
@@ -554,11 +554,18 @@ def _f(x, ci, pct=False) -> str:
 
 def _or_dash(x, fmt='{:.2f}') -> str: return '–' if x is None else fmt.format(x)
 
+def scratch_minutes(rows: list[dict], name: str) -> float:
+    "A row's training minutes and those of the rows it goes on from (`init`, and theirs): what `make student` spends on it from a fresh clone."
+    r = {r['name']: r for r in rows}[name]
+    init = STUDY_ROWS.get(name, r)['recipe'].get('init')  # today's recipe names the row (early rows stored a folder)
+    return r['minutes'] + (scratch_minutes(rows, init) if init in {x['name'] for x in rows} else 0.0)
+
 def study_table(rows: list[dict]) -> str:
     "The study as a markdown table."
-    head = ('| row | lever | params | tokens | minutes (threads) | tok/s | planted F1 | own F1 | restated, compared exactly: planted / own '
-            '| greedy | check min |\n|' + '---|' * 11)
+    head = ('| row | lever | params | tokens | minutes (threads) | from scratch | tok/s | planted F1 | own F1 | restated, compared exactly: planted / own '
+            '| greedy | check min |\n|' + '---|' * 12)
     body = [f"| {r['name']} | {r['lever']} | {r['params'] / 1e6:.2f}M | {r['tokens'] / 1e6:.2f}M | {r['minutes']:.0f} ({r['threads']}) | "
+            f"{scratch_minutes(rows, r['name']):.0f} | "
             f"{r['tokens_per_s']:,.0f} | {_f(c['planted_f1'], c['planted_f1_ci'])} | {_f(c['own_f1'], c['own_f1_ci'])} | "
             f"{_or_dash(c.get('planted_restated_f1'))} / {_or_dash(c.get('own_restated_f1'))} | "
             f"{_f(c['greedy']['acc'], c['greedy']['ci'], True)} | {_or_dash(r['check_minutes'], '{:.1f}')} |"
@@ -567,21 +574,21 @@ def study_table(rows: list[dict]) -> str:
 
 # %% ../nbs/51_student.ipynb #078add2a
 def study_figure(rows: list[dict]):
-    "Checking F1 (planted errors and own solutions) against training minutes, one point per row, with 95% intervals."
+    "Checking F1 (planted errors and own solutions) against training minutes from scratch (`scratch_minutes`), one point per row, with 95% intervals."
     import plotly.graph_objects as go
     from supercorrect_nb.evaluation import error_bars
     fig = go.Figure()
     for key, label in (('planted_f1', 'planted errors'), ('own_f1', 'own solutions')):
         pts = [dict(acc=r['checking'][key], ci=r['checking'][f'{key}_ci']) for r in rows]
-        fig.add_scatter(x=[r['minutes'] for r in rows], y=[p['acc'] for p in pts], mode='markers+text', name=label,
+        fig.add_scatter(x=[scratch_minutes(rows, r['name']) for r in rows], y=[p['acc'] for p in pts], mode='markers+text', name=label,
                         text=[r['name'] for r in rows], textposition='top center', error_y=error_bars(pts))
     fig.add_hline(y=0.8, line_dash='dot', annotation_text='planted target 0.80')
     fig.add_hline(y=0.6, line_dash='dash', annotation_text='own target 0.60')
-    return fig.update_layout(title='How well each student checks (validation, 95% intervals)', xaxis_title='training minutes',
+    return fig.update_layout(title='How well each student checks (validation, 95% intervals)', xaxis_title='training minutes from scratch (the rows it goes on from included)',
                              yaxis_title='ProcessBench F1', yaxis_range=[0, 1])
 
 # %% ../nbs/51_student.ipynb #7addedb3
-SHIPPED = 'continue-own'  # the study row `data/student/` is pretrained from
+SHIPPED = 'difference-own2'  # the study row `data/student/` is pretrained from
 
 @call_parse
 def pretrain_student(row: Param('the study row to pretrain (a key of `STUDY_ROWS`)', str) = SHIPPED,
@@ -590,10 +597,12 @@ def pretrain_student(row: Param('the study row to pretrain (a key of `STUDY_ROWS
                      seed: Param('seed', int) = 0):
     "Pretrain the testbed's student from a study row's recipe and copy it, with its card, to `out`."
     import shutil, torch
-    res, out = train_row(row, work, seed), Path(out)
+    res, out, rows = train_row(row, work, seed), Path(out), study_rows()
+    names = {r['name'] for r in rows}
     shutil.copytree(res['path'], out, dirs_exist_ok=True, ignore=shutil.ignore_patterns('training_args.bin'))  # the study's rows stay
     card = {'row': row, 'recipe': STUDY_ROWS[row]['recipe'], **{k: v for k, v in res.items() if k != 'path'},
             'pretrain_minutes': (res['seconds'] + res.get('data_seconds', 0)) / 60, 'threads': torch.get_num_threads(),
+            'from_scratch_minutes': scratch_minutes(rows, row) if row in names else None,
             'checking': card_checking(out, seed=seed)}
     (out / 'student.json').write_text(json.dumps(card, indent=1))
     ck = card['checking']

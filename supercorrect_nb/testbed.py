@@ -354,7 +354,7 @@ def _count(step: str, claimed: bool = False) -> str:
     return f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}' if m else step.rstrip('.').lower()
 
 REVIEW_LAYOUTS = ('verdict', 'restate', 'compare', 'difference')  # what a reviewer writes for a step before its verdict
-REVIEW_LAYOUT = 'restate'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
+REVIEW_LAYOUT = 'difference'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
 
 def said_text(restated: str,  # the step as the reviewer says it should be
               step: str,  # the step under review
