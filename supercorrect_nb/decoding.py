@@ -215,13 +215,28 @@ def record(self: Decoder, slots: list[int], tokens: torch.Tensor, seq: torch.Ten
         if t in self.ends or st or len(self.new[s]) >= self.budget: ended.append(s)
     return ended
 
+# %% ../nbs/05a_decoding.ipynb #93f13e9a
+@patch
+def _make_room(self: Decoder, n: int):
+    "Move the columns up to the window's end right, so that a prompt of `n` tokens fits before it."
+    hi = self.cache.hi
+    if (d := n - hi) <= 0: return
+    for layer in self.cache.layers:
+        if layer.is_initialized: layer._k[:, :, d:hi + d], layer._v[:, :, d:hi + d] = layer._k[:, :, :hi].clone(), layer._v[:, :, :hi].clone()
+    self.mask[:, d:hi + d], self.tokens[:, d:hi + d] = self.mask[:, :hi].clone(), self.tokens[:, :hi].clone()
+    self.mask[:, :d], self.tokens[:, :d] = 0, self.pad
+    self.cache.view(self.cache.lo + d, hi + d)
+    self.start = [s + d for s in self.start]
+
 # %% ../nbs/05a_decoding.ipynb #c42dde99
 @patch
 def admit(self: Decoder, free: list[int]) -> list[int]:
     "Start queued prompts in the slots `free`; the slots whose rows ended at their first token."
     take = [self.queue.popleft() for _ in free[:len(self.queue)]]
     slots, ids = free[:len(take)], [self.prompts[i] for i in take]
-    n, hi = max(map(len, ids)), self.cache.hi
+    n = max(map(len, ids))
+    self._make_room(n)
+    hi = self.cache.hi
     x = torch.tensor([[self.pad] * (n - len(r)) + r for r in ids], device=self.dev)
     m = torch.tensor([[0] * (n - len(r)) + [1] * len(r) for r in ids], device=self.dev)
     p, pre = (m.cumsum(-1) - 1).clamp(min=0), DynamicCache()

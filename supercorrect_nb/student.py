@@ -454,6 +454,13 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'restate-long-own': dict(lever='restate-long pretrained on (12,000 problems, layout compare, twice the pair share), with reviews of its own solutions (3,000 problems)',
                              recipe=dict(n_problems=12000, init='restate-long', own='restate-long', own_problems=3000, lr=1e-3, layout='compare',
                                          mix={'solve': 0.4, 'review': 0.3, 'pair': 0.3})),
+    'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, layout='restate', digits=True)),
+    'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
+                         recipe=dict(model='smollm2-135m-instruct', n_problems=64, max_length=640, layout='restate'), check=dict(n=40, samples=1)),
+}
+
+# %% ../nbs/51_student.ipynb #3f241f31
+STUDY_ROWS |= {  # the check rows and the difference layout, issue 29's second session
     'compare-check': dict(lever='continue-own-compare pretrained on (12,000 problems), 30% of them check rows: a verdict drilled on one step, right or wrong by halves',
                           recipe=dict(n_problems=12000, init='continue-own-compare', lr=1e-3, layout='compare',
                                       mix={'solve': 0.3, 'review': 0.3, 'pair': 0.1, 'check': 0.3})),
@@ -480,9 +487,6 @@ STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s
     'difference-reviews': dict(lever='difference-check pretrained on (12,000 problems), with whole-solution reviews the largest share',
                                recipe=dict(n_problems=12000, init='difference-check', lr=1e-3, layout='difference', noise=0.3,
                                            mix={'solve': 0.2, 'review': 0.5, 'pair': 0.1, 'check': 0.2})),
-    'digits': dict(lever='every digit its own token (restate-long otherwise)', recipe=dict(n_problems=60000, layout='restate', digits=True)),
-    'smollm2-lora': dict(lever='SmolLM2-135M-Instruct taught the formats with LoRA (r=16, all linear layers)',
-                         recipe=dict(model='smollm2-135m-instruct', n_problems=64, max_length=640, layout='restate'), check=dict(n=40, samples=1)),
 }
 
 # %% ../nbs/51_student.ipynb #b10b0be8
