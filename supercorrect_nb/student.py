@@ -481,7 +481,7 @@ STUDY_ROWS |= {  # the check rows and the difference layout, issue 29's second s
     'difference-own': dict(lever='difference-check pretrained on (12,000 problems, half of them check rows), with reviews of its own solutions (3,000 problems)',
                            recipe=dict(n_problems=12000, init='difference-check', own='difference-check', own_problems=3000, lr=1e-3,
                                        layout='difference', noise=0.3, mix={'solve': 0.2, 'review': 0.2, 'pair': 0.1, 'check': 0.5})),
-    'difference-own2': dict(lever='difference-own pretrained on once more, the same way, with reviews of its own solutions',
+    'difference-own2': dict(lever='difference-own pretrained on once more, the same way, on the next seed: new own-solution problems (its 12,000 start with the 3,000 difference-own reviewed)',
                             recipe=dict(n_problems=12000, init='difference-own', own='difference-own', own_problems=3000, lr=1e-3, seed=1,
                                         layout='difference', noise=0.3, mix={'solve': 0.2, 'review': 0.2, 'pair': 0.1, 'check': 0.5})),
     'difference-reviews': dict(lever='difference-check pretrained on (12,000 problems), with whole-solution reviews the largest share',
