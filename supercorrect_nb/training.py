@@ -44,7 +44,7 @@ class TrainConfig(BaseModel):
     attn: str | None = None                     # 'flash_attention_2', 'sdpa', 'eager'; None picks
     gradient_checkpointing: bool = False
     liger: bool = False                         # Liger kernels (GPU, `pip install liger-kernel`)
-    save_steps: int = 500
+    save_steps: int = 500                       # 0: no checkpoints, only the final model (a dry run)
     save_total_limit: int | None = 3
     logging_steps: int = 10
     eval_steps: int | None = None               # evaluate on the validation split every so many steps
@@ -77,7 +77,7 @@ def trl_kwargs(self: TrainConfig) -> dict:
         per_device_train_batch_size=self.per_device_batch, per_device_eval_batch_size=self.per_device_batch,
         gradient_accumulation_steps=self.grad_accum, max_length=self.max_length, bf16=bf16, use_liger_kernel=self.liger,
         model_init_kwargs={'attn_implementation': attn, 'dtype': torch.bfloat16 if bf16 else torch.float32},
-        save_steps=self.save_steps, save_total_limit=self.save_total_limit, logging_steps=self.logging_steps,
+        save_strategy='steps' if self.save_steps else 'no', save_steps=self.save_steps or 500, save_total_limit=self.save_total_limit, logging_steps=self.logging_steps,
         eval_strategy='steps' if self.eval_steps else 'no', eval_steps=self.eval_steps, seed=self.seed,
         report_to=self.report_to, disable_tqdm=not self.progress, use_cpu=not torch.cuda.is_available(), dataloader_pin_memory=torch.cuda.is_available(),
         **{ckpt: self.gradient_checkpointing})
