@@ -5,16 +5,20 @@
 # %% ../nbs/07a_evaluation.ipynb #343ca4b1
 from __future__ import annotations
 
+import json
 import sys
+import time
 from pathlib import Path
 
 from fastcore.script import Param, call_parse, store_true
 
-from .stats import accuracy_stats, accuracy_table, difficulty, sampled_stats
+from .reports import figures_cell, md_cell, md_table, shown_path, write_page
+from .stats import accuracy_stats, accuracy_table, difficulty, paired, sampled_stats
 
 # %% auto #0
 __all__ = ['evaluate', 'error_bars', 'self_correction_figure', 'eval_figures', 'interval', 'summary', 'report_tables',
-           'write_report', 'eval_problems', 'eval_cli']
+           'report_cells', 'write_report', 'read_eval', 'compare_evals', 'compare_summary', 'compare_figure',
+           'write_comparison', 'eval_problems', 'eval_cli']
 
 # %% ../nbs/07a_evaluation.ipynb #67b45281
 def evaluate(problems: list,  # `Problem`s with reference answers
@@ -38,7 +42,8 @@ def evaluate(problems: list,  # `Problem`s with reference answers
         out['sampled'] = sampled_stats([[bool(s.correct) for s in ss] for ss in per], [[s.answer for s in ss] for ss in per],
                                        [p.answer for p in problems])
         rates = out['sampled']['solve_rates']
-        out['by_difficulty'] = accuracy_table(rates, ok, difficulty)
+        by = accuracy_table(rates, ok, difficulty)
+        out['by_difficulty'] = {d: by[d] for d in ('easy', 'medium', 'hard') if d in by}  # in that order, not the alphabet's
         for r, ss, rate in zip(rows, per, rates): r.update(sample_answers=[s.answer for s in ss], solve_rate=rate)
     if review:
         from supercorrect_nb.correction import self_correct, self_correction_scores
@@ -118,25 +123,88 @@ def summary(res: dict) -> list[str]:
 _TABLES = (('by_set', 'set'), ('by_subject', 'subject'), ('by_level', 'level'), ('by_difficulty', 'difficulty'))
 
 def report_tables(res: dict) -> str:
-    "HTML tables of the greedy accuracy by set, subject, level and difficulty: n, accuracy and 95% interval."
-    import html
+    "Markdown tables of the greedy accuracy by set, subject, level and difficulty: n, accuracy and 95% interval, numbers aligned."
     out = []
     for key, name in _TABLES:
         if not res.get(key): continue
-        rows = ''.join(f"<tr><td>{html.escape(g)}</td><td>{v['n']}</td><td>{_with_ci(v)}</td></tr>" for g, v in res[key].items())
-        out.append(f'<h3>Greedy accuracy by {name}</h3><table border="1"><tr><th>{name}</th><th>n</th><th>accuracy [95% interval]</th></tr>{rows}</table>')
-    return ''.join(out)
+        rows = [[g, v['n'], f"{v['acc']:.1%}", interval(v['ci']).strip()] for g, v in res[key].items()]
+        out.append(f'### Greedy accuracy by {name}\n\n' + md_table([name, 'n', 'accuracy', '95% interval'], rows, 'lrrr'))
+    return '\n\n'.join(out)
 
 # %% ../nbs/07a_evaluation.ipynb #8fd4b301
+def _items(lines: list[str]) -> str:
+    import html
+    return '\n'.join(f'- {html.escape(l.strip(), quote=False)}' for l in lines)
+
+def report_cells(res: dict) -> list:
+    "The evaluation report's cells: the model and its settings, the summary, the tables, the figures."
+    s = res.get('settings', {})
+    top = f"# Evaluation of `{res['model']}`\n\n" + (md_table(['setting', 'value'], [[k, '–' if v is None else v] for k, v in s.items()], 'll') if s else '')
+    return [md_cell(top), md_cell('## Summary\n\n' + _items(summary(res))), md_cell('## Accuracy\n\n' + report_tables(res)),
+            md_cell('## Figures'), figures_cell(eval_figures(res))]
+
 def write_report(res: dict, out) -> Path:  # the folder
     "`eval.json`, `answers.jsonl` and `report.html` of an evaluation in `out`."
-    import html, json
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     (out / 'eval.json').write_text(json.dumps({k: v for k, v in res.items() if k != 'problems'}, indent=1))
     (out / 'answers.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in res['problems']))
-    figs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(eval_figures(res).values())]
-    (out / 'report.html').write_text(f"<html><head><meta charset='utf-8'><title>Evaluation</title></head><body>"
-                                     f"<pre>{html.escape(chr(10).join(summary(res)))}</pre>{report_tables(res)}{''.join(figs)}</body></html>")
+    write_page(report_cells(res), f"Evaluation of {res['model']}", out / 'report.html')
+    return out
+
+# %% ../nbs/07a_evaluation.ipynb #fdfcbbd6
+def read_eval(folder) -> tuple[dict, list[dict]]:
+    "An evaluation folder's figures (`eval.json`) and its per-problem answers (`answers.jsonl`)."
+    folder = Path(folder)
+    if not (folder / 'answers.jsonl').exists(): raise FileNotFoundError(f'{folder}: no answers.jsonl here, so not an evaluation folder')
+    return json.loads((folder / 'eval.json').read_text()), [json.loads(l) for l in (folder / 'answers.jsonl').read_text().splitlines() if l.strip()]
+
+def compare_evals(a, b) -> dict:  # two evaluation folders
+    "A and B paired on the problems both answered: per set and overall, B - A with its interval, McNemar's p, the problems each solved alone."
+    (ea, ra), (eb, rb) = read_eval(a), read_eval(b)
+    in_b = {r['id']: r for r in rb}
+    both = [(r, in_b[r['id']]) for r in ra if r['id'] in in_b]
+    if not both: raise ValueError(f'{a} and {b} share no problem: there is nothing to pair')
+    groups = {'all': both} | {s: [x for x in both if x[0]['source'] == s] for s in dict.fromkeys(x[0]['source'] for x in both)}
+    by = {g: paired([x['greedy_correct'] for x, _ in xs], [y['greedy_correct'] for _, y in xs]) for g, xs in groups.items()}
+    alone = lambda i: [x[i]['id'] for x in both if x[i]['greedy_correct'] and not x[1 - i]['greedy_correct']]
+    return dict(a=ea['model'], b=eb['model'], folders=[shown_path(a), shown_path(b)], n=len(both), unpaired=[len(ra) - len(both), len(rb) - len(both)],
+                by_set=by, solved_alone={'a': alone(0), 'b': alone(1)})
+
+# %% ../nbs/07a_evaluation.ipynb #c500feb0
+def compare_summary(c: dict) -> list[str]:
+    "A comparison's lines: per set, A, B, B - A with its interval, McNemar's p and the discordant counts."
+    left = f" ({c['unpaired'][0]} only in A and {c['unpaired'][1]} only in B left out)" if any(c['unpaired']) else ''
+    return [f"B {c['b']} minus A {c['a']}, greedy accuracy, paired on {c['n']} problems{left}"] + [
+        f"  {g}: A {p['acc_a']:.1%}, B {p['acc_b']:.1%}, B - A {p['diff']:+.1%}{interval(p['diff_ci'], True)}, McNemar p={p['mcnemar_p']:.3g} "
+        f"(A alone {p['only_a']}, B alone {p['only_b']}, n={p['n']})" for g, p in c['by_set'].items()]
+
+def compare_figure(c: dict):
+    "B minus A per set, with its 95% interval."
+    import plotly.graph_objects as go
+    by = c['by_set']
+    return go.Figure(go.Bar(x=list(by), y=[p['diff'] for p in by.values()], error_y=error_bars(list(by.values()), 'diff', 'diff_ci'),
+                            text=[f"n={p['n']}" for p in by.values()]),
+                     layout=dict(title='B minus A, greedy accuracy paired on the same problems (95% intervals)', xaxis_title='set',
+                                 yaxis=dict(title='B - A', tickformat='+.0%', zeroline=True)))
+
+# %% ../nbs/07a_evaluation.ipynb #c1a04d72
+def _ids(ids: list[str], most: int = 50) -> str:
+    import html
+    return html.escape(', '.join(ids[:most]) + (f' and {len(ids) - most} more (compare.json)' if len(ids) > most else '')) or 'none'
+
+def write_comparison(c: dict, out) -> Path:  # the folder
+    "`compare.json` and `compare.html` of a comparison in `out`."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out / 'compare.json').write_text(json.dumps(c, indent=1))
+    rows = [[g, p['n'], f"{p['acc_a']:.1%}", f"{p['acc_b']:.1%}", f"{p['diff']:+.1%}", interval(p['diff_ci'], True).strip(), p['only_a'], p['only_b'],
+             f"{p['mcnemar_p']:.3g}"] for g, p in c['by_set'].items()]
+    a, b = c['solved_alone']['a'], c['solved_alone']['b']
+    cells = [md_cell(f"# `{c['b']}` against `{c['a']}`\n\n" + md_table(['', 'model', 'evaluation'], [['A', c['a'], c['folders'][0]], ['B', c['b'], c['folders'][1]]])),
+             md_cell('## Summary\n\n' + _items(compare_summary(c))),
+             md_cell('## By set\n\n' + md_table(['set', 'n', 'A', 'B', 'B - A', '95% interval', 'A alone', 'B alone', 'McNemar p'], rows, 'lrrrrrrrr')),
+             md_cell('## Figure'), figures_cell({'diff': compare_figure(c)}),
+             md_cell(f"## Solved by one alone\n\n**A alone** ({len(a)}): {_ids(a)}\n\n**B alone** ({len(b)}): {_ids(b)}")]
+    write_page(cells, f"{c['b']} against {c['a']}", out / 'compare.html')
     return out
 
 # %% ../nbs/07a_evaluation.ipynb #3b2354a0
@@ -155,8 +223,22 @@ def eval_problems(sets: str,  # comma-separated: 'testbed', named sets, or files
     return out
 
 # %% ../nbs/07a_evaluation.ipynb #32c53630
+def _evaluate_into(model: str, out, sets: str, n, backend: str, base_url, api_key_env, quiet: bool, batch_size: int = 128, **ask) -> Path:
+    "Evaluate `model` into the folder `out` (its calls in `out/calls.sqlite`), print the summary; the folder."
+    from supercorrect_nb.chat import Chat, ChatConfig
+    local = dict(batch_size=batch_size, concurrency=4096, retry_empty=False) if backend != 'openai' else {}
+    cfg = ChatConfig(backend=backend, model=model, base_url=base_url, api_key_env=api_key_env, **local)
+    seed, k = ask.pop('seed'), ask['k']
+    res = evaluate(eval_problems(sets, n), Chat(cfg, store=Path(out) / 'calls.sqlite', stage='eval', seed=seed), progress=not quiet, **ask)
+    res['settings'] = dict(sets=sets, problems_per_set=n or 'all', greedy='yes', samples=k, temperature=ask['temperature'] if k else None,
+                           max_tokens=ask['max_tokens'], seed=seed, review=ask['review'], backend=backend, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
+    d = write_report(res, out)
+    print('\n'.join(summary(res)) + f"\nReport: {d / 'report.html'}")
+    return d
+
+# %% ../nbs/07a_evaluation.ipynb #94f6c7d0
 @call_parse
-def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a served model name (openai)', str),
+def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a served model name (openai)', str, opt=False, nargs='?') = None,
              sets: Param("test sets, comma-separated: 'testbed', named sets (gsm8k, math500), or .jsonl files", str) = 'testbed',
              backend: Param('transformers, openai or vllm', str) = 'transformers',
              base_url: Param('the OpenAI-compatible server (backend openai)', str) = None,
@@ -166,17 +248,21 @@ def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a s
              temperature: Param('temperature of the samples', float) = 0.7,
              max_tokens: Param('the longest reply', int) = 1024,
              review: Param('also let the model review its own greedy solutions (self-correction)', store_true) = False,
+             batch_size: Param('rows an in-process model decodes at once (its KV cache grows with it: 128 rows of SmolLM2-135M at 512 new tokens took 15 GB on CPU)', int) = 128,
              seed: Param("the samples' seed (in process, none means 0; a server without one uses its own randomness)", int) = None,
-             out: Param('the output folder (eval.json, answers.jsonl, report.html, calls.sqlite)', str) = 'runs/eval',
+             compare: Param('A B: two evaluation folders, or two models evaluated first with these settings (into OUT/A, OUT/B), paired', str, nargs=2) = None,
+             out: Param('the output folder (default runs/eval; with --compare, runs/compare)', str) = None,
              quiet: Param('no progress bars', store_true) = False):
-    "Evaluate a model on test sets: greedy accuracy with intervals; pass@k, maj@k and stability from k samples; self-correction."
-    from supercorrect_nb.chat import Chat, ChatConfig
+    "Evaluate a model on test sets (greedy accuracy with intervals; pass@k, maj@k and stability from k samples; self-correction), or compare two."
+    if bool(model) == bool(compare): raise ValueError('give a model to evaluate, or --compare A B (two evaluation folders or models), not both')
     if quiet:
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()
-    local = dict(batch_size=128, concurrency=4096, retry_empty=False) if backend != 'openai' else {}
-    cfg = ChatConfig(backend=backend, model=model, base_url=base_url, api_key_env=api_key_env, **local)
-    res = evaluate(eval_problems(sets, n), Chat(cfg, store=Path(out) / 'calls.sqlite', stage='eval', seed=seed), k=k, temperature=temperature,
-                   max_tokens=max_tokens, review=review, progress=not quiet)
-    d = write_report(res, out)
-    print('\n'.join(summary(res)) + f"\nReport: {d / 'report.html'}")
+    ask = dict(sets=sets, n=n, backend=backend, base_url=base_url, api_key_env=api_key_env, quiet=quiet, k=k, temperature=temperature,
+               max_tokens=max_tokens, review=review, seed=seed, batch_size=batch_size)
+    if model: return _evaluate_into(model, out or 'runs/eval', **ask)
+    out = Path(out or 'runs/compare')
+    folders = [c if (Path(c) / 'answers.jsonl').exists() else _evaluate_into(c, out / ab, **ask) for c, ab in zip(compare, 'AB')]
+    c = compare_evals(*folders)
+    print('\n'.join(compare_summary(c)) + f"\nReport: {write_comparison(c, out) / 'compare.html'}")
+    return out

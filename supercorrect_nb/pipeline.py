@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import json
 import os
 import shlex
@@ -27,6 +28,7 @@ from .data import REPO_DATA, load_problems
 from .models import model_path
 from .prompts import solve_messages
 from .records import Problem, Solution, read_jsonl, write_jsonl
+from .reports import figures_cell, folded, md_cell, md_table, replace_paths, shown_path, write_page
 from .evaluation import error_bars, interval, self_correction_figure
 from .stats import accuracy_stats, accuracy_table, paired
 from .solving import solve
@@ -34,15 +36,15 @@ from .solving import solve
 # %% auto #0
 __all__ = ['CRITIQUE_DEFAULTS', 'SELF_IMPROVE_DEFAULTS', 'SELF_TALK_DEFAULTS', 'PIPELINE_PRESETS', 'DRY_MODEL', 'DRY_TEACHER',
            'DRY_BUDGET', 'DRY_TRAIN', 'DRY_FORMAT', 'DRY_STEPS', 'DRY_ACCELERATE', 'PIPELINE_STEPS', 'COMPARISONS',
-           'TRAINING', 'STAGES', 'PLOTLY_MIME', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig',
-           'pipeline_config', 'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy',
-           'evaluate_self_correction', 'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id',
-           'stage_comparisons', 'repo_file', 'launch_command', 'train_model', 'sft_data', 'pairs_data',
-           'critique_dataset', 'evaluate_critic', 'critique_refine_eval', 'improve_problems', 'save_rows',
-           'self_improve_eval', 'self_talk_eval', 'accuracy_figure', 'level_figure', 'training_figure',
-           'process_bench_figure', 'figures', 'save_figures', 'figure_html', 'write_report', 'self_talk_figure',
-           'critique_headline', 'improve_headline', 'headline', 'run_pipeline', 'dry_run_pipeline', 'stage_units',
-           'dry_run_costs', 'cost_lines', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
+           'TRAINING', 'STAGES', 'PIPELINE_NOTEBOOK', 'STEP_SECONDS', 'PipelineConfig', 'pipeline_config',
+           'dry_run_overrides', 'Run', 'run_problems', 'student_path', 'evaluate_accuracy', 'evaluate_self_correction',
+           'process_bench_data', 'evaluate_reviewers', 'stage_verdicts', 'paired_by_id', 'stage_comparisons',
+           'repo_file', 'launch_command', 'train_model', 'sft_data', 'pairs_data', 'critique_dataset',
+           'evaluate_critic', 'critique_refine_eval', 'improve_problems', 'save_rows', 'self_improve_eval',
+           'self_talk_eval', 'accuracy_figure', 'level_figure', 'training_figure', 'process_bench_figure', 'figures',
+           'save_figures', 'self_talk_figure', 'critique_headline', 'improve_headline', 'headline', 'step_table',
+           'report_cells', 'write_report', 'run_pipeline', 'dry_run_pipeline', 'stage_units', 'dry_run_costs',
+           'cost_lines', 'write_log', 'stderr_to', 'step_weights', 'StepFollower', 'pipeline']
 
 # %% ../nbs/60_pipeline.ipynb #f505984c
 class PipelineConfig(BaseModel):
@@ -726,35 +728,8 @@ def figures(m: dict) -> dict:
 
 # %% ../nbs/60_pipeline.ipynb #48aba8fd
 def save_figures(run: Run, figs: dict) -> Path:
-    "All figures in one self-contained HTML file in the run folder."
-    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs.values())]
-    p = run.dir / 'figures.html'
-    p.write_text(f'<html><head><meta charset="utf-8"><title>{run.cfg.name}</title></head><body>{"".join(parts)}</body></html>')
-    return p
-
-# %% ../nbs/60_pipeline.ipynb #9c3b7757
-PLOTLY_MIME = 'application/vnd.plotly.v1+json'
-
-def figure_html(nb,  # a notebook (`nbformat` node), changed in place
-                include_plotlyjs: bool = True,  # inline plotly.js at the first figure (False: the page loads it)
-               ):
-    "Give every plotly figure among `nb`'s outputs an HTML rendering; returns `nb`."
-    import plotly.io as pio
-    figs = [o for c in nb.cells for o in c.get('outputs', []) if PLOTLY_MIME in o.get('data', {})]
-    for i, o in enumerate(figs):  # (not validated: a figure saved by another plotly version draws all the same)
-        o['data']['text/html'] = pio.to_html(o['data'][PLOTLY_MIME], validate=False, full_html=False, div_id=f'plotly-figure-{i + 1}',
-                                             include_plotlyjs=include_plotlyjs and i == 0, config={'displaylogo': False})
-    return nb
-
-# %% ../nbs/60_pipeline.ipynb #936069c2
-def write_report(notebook: Path) -> Path:
-    "The executed `notebook` as one HTML page next to it, figures drawn (plotly.js inlined once)."
-    import nbformat
-    from nbconvert import HTMLExporter
-    body, _ = HTMLExporter().from_notebook_node(figure_html(nbformat.read(notebook, as_version=4)))
-    out = Path(notebook).with_suffix('.html')
-    out.write_text(body, encoding='utf-8')
-    return out
+    "All figures in one self-contained HTML file in the run folder, in the reports' look."
+    return write_page([md_cell(f'# The figures of run `{run.cfg.name}`'), figures_cell(figs)], f'{run.cfg.name}: figures', run.dir / 'figures.html')
 
 # %% ../nbs/60_pipeline.ipynb #4f087233
 def self_talk_figure(st: dict,  # `self_talk_eval`
@@ -825,6 +800,51 @@ def headline(m: dict) -> str:
     if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:
         lines.append('  step times (as first run): ' + ', '.join(steps))
     return '\n'.join(lines)
+
+# %% ../nbs/60_pipeline.ipynb #55ad6f22
+_EVENTS = {'done': 'ran', 'skipped': 'read back', 'started': 'did not finish', 'redo': 'did not finish'}
+
+def step_table(run_dir) -> list[list]:
+    "Each step of the run's last execution, in the order they run: its seconds (as first run) and whether it ran or was read back."
+    last, f = {}, Path(run_dir) / 'progress.jsonl'
+    for line in (f.read_text().splitlines() if f.exists() else []):
+        e = json.loads(line)
+        last[e['step']] = e
+    order = {s: i for i, s in enumerate(PIPELINE_STEPS)}
+    return [[s, '–' if e.get('seconds') is None else f"{e['seconds']:.0f}", _EVENTS.get(e['event'], e['event'])]
+            for s, e in sorted(last.items(), key=lambda kv: order.get(kv[0], len(order)))]
+
+# %% ../nbs/60_pipeline.ipynb #7038fdf2
+def _headline_cells(m: dict, run_dir: Path) -> list:
+    lines = headline(m).splitlines()
+    items = [f'- {html.escape(l.strip(), quote=False)}' for l in lines[1:] if not l.strip().startswith('step times')]
+    return [md_cell(f"# Run `{m.get('name')}`\n\n{html.escape(lines[0], quote=False)}, preset `{m.get('preset')}`, "
+                    f"folder `{shown_path(run_dir)}`.\n\n## Headline\n\n" + '\n'.join(items)),
+            md_cell('## Figures'), figures_cell(figures(m)),
+            md_cell('## Steps\n\n' + md_table(['step', 'seconds (as first run)', 'this time'], step_table(run_dir), 'lrl'))]
+
+def report_cells(nb,  # the executed notebook (`nbformat` node)
+                 run_dir: Path,  # the run folder: metrics.json, progress.jsonl, config.yaml
+                ) -> list:
+    "The pipeline report's cells: headline, figures and steps first, then the notebook's stages."
+    m, cfg = json.loads((run_dir / 'metrics.json').read_text()), run_dir / 'config.yaml'
+    params = folded("The run's settings (config.yaml)", cfg.read_text() if cfg.exists() else '')
+    stages, folded_in = [], False
+    for c in nb.cells:
+        tags = set(c.metadata.get('tags', []))
+        if tags & {'parameters', 'injected-parameters'}:
+            if not folded_in: stages.append(md_cell(params)); folded_in = True
+        elif 'results' not in tags:
+            stages.append(md_cell(c.source.replace('# ', '## ', 1)) if c.cell_type == 'markdown' and c.source.startswith('# ') else c)
+    return _headline_cells(m, run_dir) + stages
+
+# %% ../nbs/60_pipeline.ipynb #292665da
+def write_report(notebook: Path) -> Path:
+    "The report of an executed pipeline `notebook`, `pipeline.html` beside it; the runs folder and the working folder shown relative."
+    import nbformat
+    nb, run_dir = nbformat.read(notebook, as_version=4), Path(notebook).parent
+    page = replace_paths(nbformat.v4.new_notebook(cells=report_cells(nb, run_dir)), [run_dir.parent, Path.cwd()])
+    return write_page(page.cells, f"Run {json.loads((run_dir / 'metrics.json').read_text()).get('name')}", Path(notebook).with_suffix('.html'), nb.metadata)
 
 # %% ../nbs/60_pipeline.ipynb #c065764e
 PIPELINE_NOTEBOOK = REPO_DATA.parent / 'nbs' / '90_pipeline.ipynb'

@@ -47,7 +47,7 @@ def differences(a: tuple, b: tuple, skip=frozenset()) -> list[str]:
 
 
 @pytest.mark.timeout(1500)
-def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(baseline, capfd):
+def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(baseline, capfd, browser_check):
     tmp_path, m = baseline
     d = tmp_path / 'testbed-ci'
     for f in ('pipeline.ipynb', 'pipeline.html', 'figures.html', 'metrics.json', 'config.yaml', 'calls.sqlite',
@@ -91,6 +91,10 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(baseline, capfd
     assert 'self-talk' in headline(m) and 'hard training problems' in headline(m)
     nb = nbformat.read(d / 'pipeline.ipynb', as_version=4)
     assert any('parameters' in c.metadata.get('tags', []) for c in nb.cells)
+    assert any(o.get('name') == 'stderr' for c in nb.cells for o in c.get('outputs', []))  # the notebook ran with bars and logs,
+    page = (d / 'pipeline.html').read_text()  # and its report holds none of them: the headline first, then the stages
+    assert page.index('Headline') < page.index('id="plotly-figure-1"') < page.index('>Steps<') < page.index('1. The student')
+    assert browser_check(d / 'pipeline.html') == []
     assert 'Acc@t1' in headline(m) and 'pairs mined' in headline(m)
     assert '[cell ' in (d / 'log.txt').read_text()  # what the cells printed is in the log, not on the console
     root = str(STUDENT_DIR.resolve().parent.parent)

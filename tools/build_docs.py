@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from supercorrect_nb.pipeline import figure_html
+from supercorrect_nb.reports import NOTEBOOK_CSS, figure_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / '_build' / 'docs_src'
@@ -36,10 +36,7 @@ def folded(source: str) -> str | None:
     if body and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body): return 'imports'
 
 
-CSS = """.jp-InputPrompt, .jp-OutputPrompt, .celltoolbar { display: none !important; }
-.jp-RenderedMarkdown table { display: block; overflow-x: auto; }
-details.folded-cell > summary { cursor: pointer; color: var(--bs-secondary-color); font-size: .85em; margin: .2em 0; }
-"""
+CSS = NOTEBOOK_CSS  # the cell rules the reports share (prompts hidden, wide tables scroll, folds)
 # Cells of only tests or only imports fold into one line the reader can open (without JavaScript they stay open).
 JS = """for (const [tag, label] of [['tests', 'Tests'], ['imports', 'Imports']])
   document.querySelectorAll('.jp-Cell.celltag_' + tag).forEach(cell => {

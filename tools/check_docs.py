@@ -10,6 +10,7 @@ the reader can see it.
 Links to other sites are listed, not followed (the check runs offline).
 
     python tools/check_docs.py _docs        # the site `make docs` wrote
+    python tools/check_docs.py runs/testbed/pipeline.html   # one report page (`check_file`)
 """
 import functools, http.server, os, re, shutil, sys, threading
 from pathlib import Path
@@ -110,7 +111,8 @@ def problems(site: Path, base: str, path: str, seen: dict, ids: dict) -> list[st
             where = urlparse(url).path
             f = target_file(site, where[len(root):]) if where == root or where.startswith(root + '/') else None
             if f is None: out.append(f'broken link: {where}')
-            elif frag and f.name.endswith('.html') and unquote(frag) not in ids.get(f, set()): out.append(f'broken anchor: {link[len(base):]}')
+            elif frag and f.name.endswith('.html') and not {frag, unquote(frag)} & ids.get(f, set()):  # as a browser looks: raw, then decoded
+                out.append(f'broken anchor: {link[len(base):]}')
         elif u.scheme == 'file': out.append(f'link to a local file: {link}')
     out += [f'id used twice: {i}' for i in seen.get('duplicate_ids', [])] + [f'figure not drawn: {i}' for i in seen.get('undrawn', [])]
     all_text = seen.get('all_text', seen['text'])
@@ -148,5 +150,25 @@ def check(site: Path) -> int:
     return bad
 
 
+def check_file(page: Path) -> list[str]:
+    "The same checks on one self-contained page (a run's report), served from its folder: what is wrong with it."
+    from playwright.sync_api import sync_playwright
+    page = Path(page).resolve()
+    srv, base = serve(page.parent, '')
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
+            tab = browser.new_context(service_workers='block').new_page()
+            seen = read_page(tab, base, '/' + page.name)
+            browser.close()
+    finally: srv.shutdown()
+    return problems(page.parent, base, '/' + page.name, seen, {page: seen['ids']})
+
+
 if __name__ == '__main__':
-    sys.exit(1 if check(Path(sys.argv[1] if len(sys.argv) > 1 else '_docs').resolve()) else 0)
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else '_docs').resolve()
+    if target.is_file():
+        found = check_file(target)
+        print(*found, f'{target.name}: ' + ('no problems' if not found else f'{len(found)} problems'), sep='\n')
+        sys.exit(1 if found else 0)
+    sys.exit(1 if check(target) else 0)
