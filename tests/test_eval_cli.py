@@ -29,3 +29,17 @@ def test_eval_cli_writes_figures_answers_and_report(tmp_path):
     assert 'pass@k and maj@k' in (out / 'report.html').read_text() and 'greedy accuracy' in first.stdout
     again = subprocess.run(cmd, capture_output=True, text=True, check=True)  # everything from the store: the same figures
     assert again.stdout == first.stdout
+
+
+@pytest.mark.timeout(600)
+def test_compare_a_model_with_an_evaluation_folder(tmp_path):
+    "`--compare A B` with a model as A (evaluated first, into OUT/A) and a folder as B: the same greedy model pairs to a zero difference."
+    if not (STUDENT_DIR / 'config.json').exists(): pytest.skip('no shipped student')
+    common = ['--sets', 'testbed', '--n', '5', '--max_tokens', '96', '--quiet']
+    subprocess.run([sys.executable, '-m', 'supercorrect_nb.evaluation', str(STUDENT_DIR), *common, '--out', str(tmp_path / 'b')], check=True)
+    done = subprocess.run([sys.executable, '-m', 'supercorrect_nb.evaluation', '--compare', str(STUDENT_DIR), str(tmp_path / 'b'), *common,
+                           '--out', str(tmp_path / 'cmp')], capture_output=True, text=True, check=True)
+    c = json.loads((tmp_path / 'cmp' / 'compare.json').read_text())
+    assert (tmp_path / 'cmp' / 'A' / 'answers.jsonl').exists() and not (tmp_path / 'cmp' / 'B').exists()
+    assert c['n'] == 5 and c['by_set']['all']['diff'] == 0 and c['solved_alone'] == {'a': [], 'b': []}
+    assert 'B - A +0.0%' in done.stdout and (tmp_path / 'cmp' / 'compare.html').exists()
