@@ -16,8 +16,8 @@ from .stats import self_correction_stats
 from .steps import parse_trace, trace_record
 
 # %% auto #0
-__all__ = ['Review', 'read_review', 'review', 'locate_scores', 'locate_batch', 'review_locations', 'evaluate_processbench',
-           'SelfCorrection', 'self_correct', 'self_correction_scores']
+__all__ = ['NO_STEPS', 'Review', 'read_review', 'review', 'locate_scores', 'locate_batch', 'review_locations',
+           'evaluate_processbench', 'SelfCorrection', 'self_correct', 'self_correction_scores']
 
 # %% ../nbs/20_correction.ipynb #381023a3
 @dataclass
@@ -48,6 +48,8 @@ def read_review(text: str,  # the reviewer's reply
     return Review(trace_record(parsed, problem.id, solution.id, producer, text))
 
 # %% ../nbs/20_correction.ipynb #7691811d
+NO_STEPS = 'the solution has no steps'  # a review's error when there is nothing to review
+
 async def review(problem: Problem,  # the problem
                  solution: Solution,  # the solution to review, with its steps
                  chat: Chat,  # the reviewer
@@ -57,7 +59,7 @@ async def review(problem: Problem,  # the problem
                  **sampling,  # more sampling settings
                 ) -> Review:  # the trace record, or why there is none
     "Review `solution` step by step with `chat` (showing the reference solution when `reference`)."
-    if not solution.steps: return Review(None, 'the solution has no steps')
+    if not solution.steps: return Review(None, NO_STEPS)
     r = await chat.chat(review_messages(problem, solution.steps, reference), parse=parse_trace, reasks=reasks,
                         max_tokens=max_tokens, **sampling)
     if not r.ok: return Review(None, f'no reply: {r.error}')
@@ -149,7 +151,7 @@ def self_correct(problems: list[Problem],  # the problems, with reference answer
 
 # %% ../nbs/20_correction.ipynb #b7fc8eec
 def self_correction_scores(results: list[SelfCorrection],  # `self_correct`'s results
-                          ) -> dict:  # Acc@t1, Acc@t2, Δ, Δi→c, Δc→i (each with `_ci`) and the reviews that failed
+                          ) -> dict:  # Acc@t1, Acc@t2, Δ, Δi→c, Δc→i (each with `_ci`) the reviews that failed, and of them those of solutions without steps
     "Acc@t1, Acc@t2, Δ, Δi→c and Δc→i over `results`, with intervals."
     return {**self_correction_stats([r.correct_t1 for r in results], [r.correct_t2 for r in results]),
-            'reviews_failed': sum(r.review.trace is None for r in results)}
+            'reviews_failed': sum(r.review.trace is None for r in results), 'no_steps': sum(r.review.error == NO_STEPS for r in results)}

@@ -116,7 +116,8 @@ def summary(res: dict) -> list[str]:
         lines.append('  difficulty by solve rate: ' + ', '.join(f'{d} {c}' for d, c in s['difficulty'].items()))
     if sc := res.get('self_correction'):
         lines.append(f"  self-correction: Acc@t1 {sc['acc_t1']:.1%} -> Acc@t2 {sc['acc_t2']:.1%}, delta {_with_ci(sc, 'delta', 'delta_ci', '+')}, "
-                     f"i->c {sc['delta_i_to_c']:.1%}, c->i {sc['delta_c_to_i']:.1%}, reviews unreadable {sc['reviews_failed']}")
+                     f"i->c {sc['delta_i_to_c']:.1%}, c->i {sc['delta_c_to_i']:.1%}, reviews unreadable {sc['reviews_failed']}"
+                     + (f" ({sc['no_steps']} solutions had no steps to review: the model does not write the step format)" if sc.get('no_steps') else ''))
     return lines
 
 # %% ../nbs/07a_evaluation.ipynb #834a9957
