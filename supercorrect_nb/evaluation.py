@@ -180,11 +180,11 @@ def compare_summary(c: dict) -> list[str]:
         f"(A alone {p['only_a']}, B alone {p['only_b']}, n={p['n']})" for g, p in c['by_set'].items()]
 
 def compare_figure(c: dict):
-    "B minus A per set, with its 95% interval."
+    "B minus A per set, a point with its 95% interval (a zero difference still shows)."
     import plotly.graph_objects as go
     by = c['by_set']
-    return go.Figure(go.Bar(x=list(by), y=[p['diff'] for p in by.values()], error_y=error_bars(list(by.values()), 'diff', 'diff_ci'),
-                            text=[f"n={p['n']}" for p in by.values()]),
+    return go.Figure(go.Scatter(x=list(by), y=[p['diff'] for p in by.values()], error_y=error_bars(list(by.values()), 'diff', 'diff_ci'),
+                                mode='markers+text', text=[f"n={p['n']}" for p in by.values()], textposition='middle right', marker_size=10),
                      layout=dict(title='B minus A, greedy accuracy paired on the same problems (95% intervals)', xaxis_title='set',
                                  yaxis=dict(title='B - A', tickformat='+.0%', zeroline=True)))
 
