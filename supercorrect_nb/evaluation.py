@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastcore.script import Param, call_parse, store_true
 
-from .reports import figures_cell, md_cell, md_table, shown_path, write_page
+from .reports import figures_cell, md_cell, md_list, md_table, shown_path, write_page
 from .stats import accuracy_stats, accuracy_table, difficulty, paired, sampled_stats
 
 # %% auto #0
@@ -133,15 +133,11 @@ def report_tables(res: dict) -> str:
     return '\n\n'.join(out)
 
 # %% ../nbs/07a_evaluation.ipynb #8fd4b301
-def _items(lines: list[str]) -> str:
-    import html
-    return '\n'.join(f'- {html.escape(l.strip(), quote=False)}' for l in lines)
-
 def report_cells(res: dict) -> list:
     "The evaluation report's cells: the model and its settings, the summary, the tables, the figures."
     s = res.get('settings', {})
     top = f"# Evaluation of `{res['model']}`\n\n" + (md_table(['setting', 'value'], [[k, '–' if v is None else v] for k, v in s.items()], 'll') if s else '')
-    return [md_cell(top), md_cell('## Summary\n\n' + _items(summary(res))), md_cell('## Accuracy\n\n' + report_tables(res)),
+    return [md_cell(top), md_cell('## Summary\n\n' + md_list(summary(res))), md_cell('## Accuracy\n\n' + report_tables(res)),
             md_cell('## Figures'), figures_cell(eval_figures(res))]
 
 def write_report(res: dict, out) -> Path:  # the folder
@@ -201,7 +197,7 @@ def write_comparison(c: dict, out) -> Path:  # the folder
              f"{p['mcnemar_p']:.3g}"] for g, p in c['by_set'].items()]
     a, b = c['solved_alone']['a'], c['solved_alone']['b']
     cells = [md_cell(f"# `{c['b']}` against `{c['a']}`\n\n" + md_table(['', 'model', 'evaluation'], [['A', c['a'], c['folders'][0]], ['B', c['b'], c['folders'][1]]])),
-             md_cell('## Summary\n\n' + _items(compare_summary(c))),
+             md_cell('## Summary\n\n' + md_list(compare_summary(c))),
              md_cell('## By set\n\n' + md_table(['set', 'n', 'A', 'B', 'B - A', '95% interval', 'A alone', 'B alone', 'McNemar p'], rows, 'lrrrrrrrr')),
              md_cell('## Figure'), figures_cell({'diff': compare_figure(c)}),
              md_cell(f"## Solved by one alone\n\n**A alone** ({len(a)}): {_ids(a)}\n\n**B alone** ({len(b)}): {_ids(b)}")]
@@ -255,7 +251,7 @@ def eval_cli(model: Param('a model folder or hub id (transformers, vllm), or a s
              out: Param('the output folder (default runs/eval; with --compare, runs/compare)', str) = None,
              quiet: Param('no progress bars', store_true) = False):
     "Evaluate a model on test sets (greedy accuracy with intervals; pass@k, maj@k and stability from k samples; self-correction), or compare two."
-    if bool(model) == bool(compare): raise ValueError('give a model to evaluate, or --compare A B (two evaluation folders or models), not both')
+    if bool(model) == bool(compare): raise ValueError('give either a model to evaluate or --compare A B (two evaluation folders or models)')
     if quiet:
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()

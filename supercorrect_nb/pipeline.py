@@ -28,7 +28,7 @@ from .data import REPO_DATA, load_problems
 from .models import model_path
 from .prompts import solve_messages
 from .records import Problem, Solution, read_jsonl, write_jsonl
-from .reports import figures_cell, folded, md_cell, md_table, replace_paths, shown_path, write_page
+from .reports import figures_cell, folded, md_cell, md_list, md_table, replace_paths, shown_path, write_page
 from .evaluation import error_bars, interval, self_correction_figure
 from .stats import accuracy_stats, accuracy_table, paired
 from .solving import solve
@@ -817,9 +817,9 @@ def step_table(run_dir) -> list[list]:
 # %% ../nbs/60_pipeline.ipynb #7038fdf2
 def _headline_cells(m: dict, run_dir: Path) -> list:
     lines = headline(m).splitlines()
-    items = [f'- {html.escape(l.strip(), quote=False)}' for l in lines[1:] if not l.strip().startswith('step times')]
+    items = md_list([l for l in lines[1:] if not l.strip().startswith('step times')])
     return [md_cell(f"# Run `{m.get('name')}`\n\n{html.escape(lines[0], quote=False)}, preset `{m.get('preset')}`, "
-                    f"folder `{shown_path(run_dir)}`.\n\n## Headline\n\n" + '\n'.join(items)),
+                    f"folder `{shown_path(run_dir)}`.\n\n## Headline\n\n" + items),
             md_cell('## Figures'), figures_cell(figures(m)),
             md_cell('## Steps\n\n' + md_table(['step', 'seconds (as first run)', 'this time'], step_table(run_dir), 'lrl'))]
 

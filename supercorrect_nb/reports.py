@@ -12,7 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['NOISE', 'ANSI', 'PLOTLY_MIME', 'HIDE_INPUT', 'NOTEBOOK_CSS', 'PAGE_CSS', 'is_noise', 'quiet_outputs', 'figure_html',
-           'md_cell', 'figures_cell', 'md_table', 'folded', 'shown_path', 'replace_paths', 'report_html', 'write_page']
+           'md_cell', 'figures_cell', 'md_table', 'md_list', 'folded', 'shown_path', 'replace_paths', 'report_html',
+           'write_page']
 
 # %% ../nbs/01b_reports.ipynb #d2e66d1a
 NOISE = re.compile(r"\d+%\|[^\n]*\||\d+(?:\.\d+)?(?:it|s)/(?:s|it)\]"  # a tqdm bar
@@ -80,6 +81,10 @@ def md_table(header: list,  # column names
     cell = lambda v: html.escape(str(v), quote=False).replace('|', '&#124;').replace('\n', ' ')
     line = lambda vs: '| ' + ' | '.join(map(cell, vs)) + ' |'
     return '\n'.join([line(header), '|' + '|'.join('---:' if a == 'r' else ':---' for a in align) + '|', *map(line, rows)])
+
+def md_list(lines: list[str]) -> str:
+    "A Markdown bullet list of `lines` (a headline's), each stripped and escaped."
+    return '\n'.join(f'- {html.escape(l.strip(), quote=False)}' for l in lines)
 
 # %% ../nbs/01b_reports.ipynb #1cfdd04e
 def folded(summary: str, text: str) -> str:
