@@ -230,11 +230,13 @@ _PROBLEM_SETTINGS = ('problems', 'testbed', 'train', 'test', 'n_sft', 'n_mine', 
 _EVAL_SETTINGS = ('student_chat', 'max_tokens')
 PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writes in the run folder)
     'eval_pretrained': (('student', *_EVAL_SETTINGS), (), ('eval/pretrained.jsonl',)),
-    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal', 'keys'), (), ('sft', 'sft_plain')),
+    'sft_data': (('student', 'teacher', 'inspector', 'rounds', 'rehearsal', 'keys'), (), ('sft', 'sft_plain', 'sft_cot')),
     'train_hsft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('hsft',)),
     'eval_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft.jsonl',)),
     'train_sft': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('plain_sft',)),  # the baseline: HSFT's budget
     'eval_sft': (_EVAL_SETTINGS, ('train_sft',), ('eval/sft.jsonl',)),
+    'train_sft_cot': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('cot_sft',)),  # the paper's SFT row: chain of thought
+    'eval_sft_cot': (_EVAL_SETTINGS, ('train_sft_cot',), ('eval/sft_cot.jsonl',)),
     'pairs_data': (('student_chat', 'teacher', 'inspector', 'rounds', 'samples', 'temperature', 'max_tokens'), ('train_hsft',), ('pairs',)),
     'train_dpo': (('dpo', 'accelerate_config'), ('train_hsft', 'pairs_data'), ('cross_dpo',)),
     'eval_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo.jsonl',)),
@@ -419,7 +421,7 @@ def evaluate_reviewers(run: Run,  # the run
                                                        max_tokens=run.cfg.max_tokens) for name, who in reviewers.items()})
 
 # %% ../nbs/60_pipeline.ipynb #753c9c9d
-COMPARISONS = (('hsft', 'sft'), ('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
+COMPARISONS = (('hsft', 'sft_cot'), ('hsft', 'sft'), ('hsft', 'pretrained'), ('dpo', 'hsft'), ('dpo', 'pretrained'))  # (later, earlier) stages
 
 def stage_verdicts(run_dir: Path) -> dict[str, dict[str, bool]]:
     "Each evaluated stage's verdicts in a run folder: `{stage: {problem_id: correct}}`."
@@ -446,7 +448,7 @@ def repo_file(path: str,  # a config file, from the working folder or the reposi
     raise FileNotFoundError(f'config file {path!r} is neither here nor under the repository root (the presets name configs/accelerate/*.yaml)')
 
 # %% ../nbs/60_pipeline.ipynb #0baa3ab7
-TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo'), 'critic': ('sft', 'critic'),
+TRAINING = {'hsft': ('sft', 'hsft'), 'plain_sft': ('sft', 'hsft'), 'cot_sft': ('sft', 'hsft'), 'cross_dpo': ('dpo', 'dpo'), 'critic': ('sft', 'critic'),
             'improve': ('sft', 'improve'), 'self_talk': ('sft', 'talk')}  # a stage: its method and settings
 
 def launch_command(run: Run, method: str, model: str, data, out: Path, settings: dict) -> list[str]:
@@ -464,7 +466,7 @@ def train_model(run: Run,  # the run
                 data,  # the folder of the stage's data (`sft/` or `pairs/`)
                 out: Path | None = None,  # where checkpoints and `final/` go (None: `<run>/<kind>`)
                ) -> dict:  # the summary `training.train` returns
-    "HSFT (`kind='hsft'`), plain SFT, cross-model DPO (`'cross_dpo'`), the critic's, a self-improvement iteration's or self-talk's SFT of `model` on `data`."
+    "HSFT (`kind='hsft'`), the SFT baselines (`'plain_sft'`, `'cot_sft'`), cross-model DPO (`'cross_dpo'`), the critic's, a self-improvement iteration's or self-talk's SFT of `model` on `data`."
     from supercorrect_nb.training import train, train_config
     if kind not in TRAINING: raise ValueError(f'unknown training stage {kind!r}; known: {sorted(TRAINING)}')
     method, field = TRAINING[kind]
@@ -483,21 +485,22 @@ def sft_data(run: Run,  # the run
              student: str,  # the student's folder (its tokenizer counts the tokens on the data card)
              progress: bool = True,  # progress bars and statistics on stderr
             ) -> dict:  # the folder, the rows per split and the template statistics
-    "Stage 1: the HSFT set in `sft/`, the plain-SFT baseline's in `sft_plain/`, with the template statistics."
+    "Stage 1: the HSFT set in `sft/`, the baselines' in `sft_plain/` (steps) and `sft_cot/` (chain of thought), with the template statistics."
     from transformers import AutoTokenizer
     from supercorrect_nb.chat import run_sync
     from supercorrect_nb.templates import make_templates, save_sft, sft_dataset, sft_rows
     problems = _take(problems, run.cfg.n_sft)
     tr = run_sync(make_templates(problems, run.chat(run.cfg.teacher, 'templates'), run.chat(run.cfg.inspector, 'inspect'),
                                  rounds=run.cfg.rounds, progress=progress))
-    rows, plain, extra = sft_rows(problems, tr, keys=run.cfg.keys), sft_rows(problems, tr, plain=True), []
+    rows, extra = sft_rows(problems, tr, keys=run.cfg.keys), []
     if run.cfg.rehearsal:  # a tiny student keeps its review skill only if HSFT shows it reviews too (see `student`)
         from supercorrect_nb.student import rehearsal_rows
         extra = rehearsal_rows(problems, int(run.cfg.rehearsal * len(rows)), run.cfg.seed)
     ds, tok = sft_dataset(rows + extra), AutoTokenizer.from_pretrained(model_path(student))
     path = save_sft(ds, run.dir / 'sft', tr, tokenizer=tok)
-    plain_path = save_sft(sft_dataset(plain + extra), run.dir / 'sft_plain', tr, tokenizer=tok)
-    return dict(path=str(path), plain_path=str(plain_path), rows={k: v.num_rows for k, v in ds.items()}, stats=tr.stats())
+    plain_path, cot_path = (save_sft(sft_dataset(sft_rows(problems, tr, style=s) + extra), run.dir / d, tr, tokenizer=tok)
+                            for s, d in (('steps', 'sft_plain'), ('cot', 'sft_cot')))
+    return dict(path=str(path), plain_path=str(plain_path), cot_path=str(cot_path), rows={k: v.num_rows for k, v in ds.items()}, stats=tr.stats())
 
 # %% ../nbs/60_pipeline.ipynb #387a85d0
 def pairs_data(run: Run,  # the run
@@ -657,7 +660,7 @@ def self_talk_eval(run: Run,  # the run
                 vs_actor=paired([bool(s.correct) for s in base], sc['verdicts']))
 
 # %% ../nbs/60_pipeline.ipynb #bcb7f517
-STAGES = (('pretrained', 'pretrained'), ('sft', 'after plain SFT'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
+STAGES = (('pretrained', 'pretrained'), ('sft_cot', 'after CoT SFT'), ('sft', 'after plain SFT'), ('hsft', 'after HSFT'), ('dpo', 'after cross-DPO'))
 _PCT_AXIS = dict(range=[0, 1], tickformat='.0%')
 
 def _stages(m: dict, prefix: str) -> list[tuple[str, dict]]:
@@ -683,7 +686,7 @@ def level_figure(ev: list[tuple[str, dict]]):
     return fig
 
 # %% ../nbs/60_pipeline.ipynb #266b80f3
-_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_sft': 'plain SFT loss', 'train_dpo': 'cross-DPO loss and reward margin', 'train_critic': 'critic loss'}
+_CURVE_TITLES = {'train_hsft': 'HSFT loss', 'train_sft': 'plain SFT loss', 'train_sft_cot': 'CoT SFT loss', 'train_dpo': 'cross-DPO loss and reward margin', 'train_critic': 'critic loss'}
 
 def training_figure(curves: list[tuple[str, dict]]):
     "The training losses (and DPO's reward margin), a panel per training step."
@@ -958,7 +961,7 @@ def stderr_to(path: Path):
             sys.stderr.flush(); os.dup2(saved, 2); os.close(saved); console.close()
 
 # %% ../nbs/60_pipeline.ipynb #9493ca67
-STEP_SECONDS = dict(eval_pretrained=9, sft_data=3, train_hsft=70, eval_hsft=12, train_sft=74, eval_sft=9, pairs_data=51, train_dpo=32,
+STEP_SECONDS = dict(eval_pretrained=9, sft_data=3, train_hsft=70, eval_hsft=12, train_sft=74, eval_sft=9, train_sft_cot=60, eval_sft_cot=9, pairs_data=51, train_dpo=32,
                     eval_dpo=10, selfcorrect_hsft=8, selfcorrect_dpo=8, process_bench_data=50, process_bench=8,
                     critique_data=41, train_critic=65, critic_bench=9, critique_refine=79, self_improve=207, self_talk=62)  # the testbed preset on 2 CPU cores (issue 13)
 

@@ -18,13 +18,13 @@ from fastcore.basics import patch
 
 from .chat import Chat, gather_bounded
 from .grading import extract_answer, is_equiv
-from .prompts import inspect_messages, parse_verdict, revise_messages, solve_messages, steps_messages, transform_messages
+from .prompts import inspect_messages, parse_verdict, plain_messages, revise_messages, solve_messages, steps_messages, transform_messages
 from .records import Problem, Solution
 from .steps import HierarchicalSolution, Step, parse_solution, render_solution
 
 # %% auto #0
-__all__ = ['check_draft', 'TemplateResult', 'revise_loop', 'template_for', 'TemplateRun', 'make_templates', 'without_notes',
-           'sft_rows', 'in_validation', 'sft_dataset', 'save_sft']
+__all__ = ['SFT_STYLES', 'check_draft', 'TemplateResult', 'revise_loop', 'template_for', 'TemplateRun', 'make_templates',
+           'without_notes', 'cot_text', 'sft_rows', 'in_validation', 'sft_dataset', 'save_sft']
 
 # %% ../nbs/10_templates.ipynb #e7a73836
 async def _answer_faults(problem: Problem, sol) -> list[str]:
@@ -200,13 +200,28 @@ def without_notes(text: str,  # a hierarchical solution
     if not sol: raise ValueError(f'not a hierarchical solution: {sol.reason}')
     return render_solution(HierarchicalSolution([Step(s.text) for s in sol.steps], answer=sol.answer))
 
+# %% ../nbs/10_templates.ipynb #2d1c8d2d
+def cot_text(text: str,  # a hierarchical solution
+            ) -> str:  # its steps as plain lines, then `The answer is ...`
+    "A hierarchical solution as plain chain of thought: the steps' text, one to a line, and the answer in a sentence."
+    sol = parse_solution(text)
+    if not sol: raise ValueError(f'not a hierarchical solution: {sol.reason}')
+    return '\n'.join(s.text for s in sol.steps) + f'\nThe answer is {sol.answer}.'
+
 # %% ../nbs/10_templates.ipynb #aeedfd4c
+SFT_STYLES = {'hierarchical': solve_messages,  # HSFT: the template itself
+              'steps': steps_messages,  # the same steps without notes (`without_notes`)
+              'cot': plain_messages}  # plain chain of thought (`cot_text`) under the question alone
+
 def sft_rows(problems: list[Problem],  # the problems the run was made from
              run: TemplateRun,  # Stage 1's results
-             plain: bool = False,  # the plain-SFT baseline: the same steps and answers without `<Key>` and `<Generalized>`
+             style: str = 'hierarchical',  # one of `SFT_STYLES`: HSFT's rows, or a baseline's
              keys: str = 'inline',  # where the HSFT rows put the `<Key>` notes: one of `steps.KEY_PLACES`
             ) -> list[dict]:  # TRL prompt/completion rows, with the problem's id, source and rounds
-    "One TRL prompt/completion row per kept template, duplicates removed."
+    "One TRL prompt/completion row per kept template, in `style`, duplicates removed."
+    if style not in SFT_STYLES: raise ValueError(f'unknown SFT style {style!r}: one of {list(SFT_STYLES)}')
+    hier = (lambda t: t) if keys == 'inline' else (lambda t: render_solution(parse_solution(t), keys=keys))
+    written = {'hierarchical': hier, 'steps': without_notes, 'cot': cot_text}[style]
     by_id, seen, rows = {p.id: p for p in problems}, set(), []
     for r in run.results:
         if not r.kept: continue
@@ -214,9 +229,7 @@ def sft_rows(problems: list[Problem],  # the problems the run was made from
         sig = (p.question, r.text)
         if sig in seen: continue
         seen.add(sig)
-        prompt, text = (steps_messages(p), without_notes(r.text)) if plain else \
-                       (solve_messages(p), r.text if keys == 'inline' else render_solution(parse_solution(r.text), keys=keys))
-        rows.append(dict(prompt=prompt, completion=[{'role': 'assistant', 'content': text}], problem_id=p.id, source=p.source,
+        rows.append(dict(prompt=SFT_STYLES[style](p), completion=[{'role': 'assistant', 'content': written(r.text)}], problem_id=p.id, source=p.source,
                          rounds=r.n_rounds))
     return rows
 

@@ -16,7 +16,8 @@ import pytest
 from supercorrect_nb.pipeline import headline, pipeline_config, run_pipeline
 from supercorrect_nb.student import STUDENT_DIR
 
-STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'train_sft', 'eval_sft', 'pairs_data', 'train_dpo', 'eval_dpo',
+STEPS = ['eval_pretrained', 'sft_data', 'train_hsft', 'eval_hsft', 'train_sft', 'eval_sft', 'train_sft_cot', 'eval_sft_cot',
+         'pairs_data', 'train_dpo', 'eval_dpo',
          'selfcorrect_hsft', 'selfcorrect_dpo', 'process_bench_data', 'process_bench',
          'critique_data', 'train_critic', 'critic_bench', 'critique_refine', 'self_improve', 'self_talk']  # in the order they run
 
@@ -51,17 +52,18 @@ def test_pipeline_runs_resumes_and_redoes_what_a_setting_changes(baseline, capfd
     tmp_path, m = baseline
     d = tmp_path / 'testbed-ci'
     for f in ('pipeline.ipynb', 'pipeline.html', 'figures.html', 'metrics.json', 'config.yaml', 'calls.sqlite',
-              'sft/train.parquet', 'sft_plain/train.parquet', 'pairs/train.parquet', 'hsft/final/model.safetensors',
-              'plain_sft/final/model.safetensors', 'cross_dpo/final/model.safetensors', 'eval/pretrained.jsonl', 'eval/sft.jsonl',
+              'sft/train.parquet', 'sft_plain/train.parquet', 'sft_cot/train.parquet', 'pairs/train.parquet', 'hsft/final/model.safetensors',
+              'plain_sft/final/model.safetensors', 'cot_sft/final/model.safetensors', 'cross_dpo/final/model.safetensors',
+              'eval/pretrained.jsonl', 'eval/sft.jsonl', 'eval/sft_cot.jsonl',
               'eval/dpo.jsonl', 'process_bench/testbed.json'):
         assert (d / f).exists(), f
     assert sorted(p.stem for p in (d / 'steps').glob('*.json')) == sorted(STEPS)
     cfg = pipeline_config('testbed-ci')
-    for k in ('pretrained', 'sft', 'hsft', 'dpo'):
+    for k in ('pretrained', 'sft', 'sft_cot', 'hsft', 'dpo'):
         e = m[f'eval_{k}']
         assert e['n'] == cfg.n_test and e['ci'][0] <= e['acc'] <= e['ci'][1]  # every accuracy has its interval
     for k in ('hsft', 'dpo'): assert m[f'selfcorrect_{k}']['delta_ci'][0] <= m[f'selfcorrect_{k}']['delta'] <= m[f'selfcorrect_{k}']['delta_ci'][1]
-    assert set(m['paired']) == {'hsft_vs_sft', 'hsft_vs_pretrained', 'dpo_vs_hsft', 'dpo_vs_pretrained'}  # stages compared problem by problem
+    assert set(m['paired']) == {'hsft_vs_sft_cot', 'hsft_vs_sft', 'hsft_vs_pretrained', 'dpo_vs_hsft', 'dpo_vs_pretrained'}  # stages compared problem by problem
     assert abs(m['paired']['dpo_vs_hsft']['diff'] - (m['eval_dpo']['acc'] - m['eval_hsft']['acc'])) < 1e-9
     assert m['mining']['samples'] == cfg.n_mine * cfg.samples and m['mining']['pairs'] >= 1
     rows = m['sft_data']['rows']
