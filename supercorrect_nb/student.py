@@ -489,6 +489,14 @@ STUDY_ROWS |= {  # the check rows and the difference layout, issue 29's second s
                                            mix={'solve': 0.2, 'review': 0.5, 'pair': 0.1, 'check': 0.2})),
 }
 
+# %% ../nbs/51_student.ipynb #5dbb4ef5
+_SCRATCH = dict(n_problems=24000, layout='difference', noise=0.3, mix={'solve': 0.4, 'review': 0.2, 'pair': 0.1, 'check': 0.3})
+STUDY_ROWS |= {  # size and shape, issue 29's third session: the same recipe from scratch at three shapes
+    'scratch-128x6': dict(lever="from scratch, the shipped row's mix (layout difference, noisy check rows), 24,000 problems, 128 x 6", recipe=_SCRATCH),
+    'scratch-128x12': dict(lever='scratch-128x6 twice as deep: 128 x 12', recipe={**_SCRATCH, 'layers': 12}),
+    'scratch-192x6': dict(lever='scratch-128x6 half as wide again: 192 x 6 (about the parameters of 128 x 12)', recipe={**_SCRATCH, 'hidden_size': 192}),
+}
+
 # %% ../nbs/51_student.ipynb #b10b0be8
 TEACH = dict(lr=2e-4, epochs=1.0, per_device_batch=8, grad_accum=1, max_length=768, warmup_ratio=0.03, logging_steps=5,
              save_steps=20, save_total_limit=1)
