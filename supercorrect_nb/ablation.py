@@ -69,7 +69,8 @@ def variant_summary(run_dir: Path,  # the variant's run folder
     m = json.loads(Path(run_dir, 'metrics.json').read_text())
     pb = _f(m, 'process_benchmark', 'reviewers') or {}
     out = dict(hsft=_f(m, 'eval_hsft', 'acc'), hsft_ci=_f(m, 'eval_hsft', 'ci'), hsft_level5=_f(m, 'eval_hsft', 'by_level', '5', 'acc'),
-               sft=_f(m, 'eval_sft', 'acc'), hsft_vs_sft=_f(m, 'paired', 'hsft_vs_sft'), dpo=_f(m, 'eval_dpo', 'acc'),
+               sft=_f(m, 'eval_sft', 'acc'), hsft_vs_sft=_f(m, 'paired', 'hsft_vs_sft'), sft_cot=_f(m, 'eval_sft_cot', 'acc'),
+               hsft_vs_sft_cot=_f(m, 'paired', 'hsft_vs_sft_cot'), dpo=_f(m, 'eval_dpo', 'acc'),
                dpo_delta=_f(m, 'selfcorrect_dpo', 'delta'), dpo_delta_ci=_f(m, 'selfcorrect_dpo', 'delta_ci'),
                dpo_c_to_i=_f(m, 'selfcorrect_dpo', 'delta_c_to_i'), f1_hsft=_f(pb, 'hsft', 'f1'), f1_dpo=_f(pb, 'dpo', 'f1'),
                n=_f(m, 'eval_hsft', 'n'))
@@ -85,7 +86,7 @@ def _with(v, ci=None, signed: bool = False) -> str:
 
 def _diff(p: dict | None) -> str: return _with(p['diff'], p['diff_ci'], True) if p else '–'
 
-ABLATION_COLUMNS = ('variant', 'HSFT acc. [95% CI]', 'HSFT − baseline', 'HSFT level 5', 'plain SFT', 'HSFT − SFT',
+ABLATION_COLUMNS = ('variant', 'HSFT acc. [95% CI]', 'HSFT − baseline', 'HSFT level 5', 'CoT SFT', 'HSFT − CoT', 'plain SFT', 'HSFT − SFT',
                     'DPO acc.', 'DPO − baseline', 'self-corr. Δ [95% CI]', 'Δc→i', 'F1 HSFT', 'F1 DPO')
 
 def ablation_table(summaries: dict[str, dict],  # variant name -> `variant_summary`
@@ -94,14 +95,14 @@ def ablation_table(summaries: dict[str, dict],  # variant name -> `variant_summa
     rows = ['| ' + ' | '.join(ABLATION_COLUMNS) + ' |', '|' + '---|' * len(ABLATION_COLUMNS)]
     for name, s in summaries.items():
         cells = [name, _with(s.get('hsft'), s.get('hsft_ci')), _diff(s.get('hsft_vs_base')), _with(s.get('hsft_level5')),
-                 _with(s.get('sft')), _diff(s.get('hsft_vs_sft')), _with(s.get('dpo')), _diff(s.get('dpo_vs_base')),
+                 _with(s.get('sft_cot')), _diff(s.get('hsft_vs_sft_cot')), _with(s.get('sft')), _diff(s.get('hsft_vs_sft')), _with(s.get('dpo')), _diff(s.get('dpo_vs_base')),
                  _with(s.get('dpo_delta'), s.get('dpo_delta_ci'), True), _with(s.get('dpo_c_to_i')), _with(s.get('f1_hsft')),
                  _with(s.get('f1_dpo'))]
         rows.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(rows)
 
 # %% ../nbs/61_ablation.ipynb #082ece5d
-_EFFECTS = (('hsft_vs_sft', 'HSFT − plain SFT'), ('hsft_vs_base', 'HSFT − baseline HSFT'), ('dpo_sc', 'self-correction Δ after DPO'))
+_EFFECTS = (('hsft_vs_sft_cot', 'HSFT − CoT SFT'), ('hsft_vs_sft', 'HSFT − plain SFT'), ('hsft_vs_base', 'HSFT − baseline HSFT'), ('dpo_sc', 'self-correction Δ after DPO'))
 
 def _effect(s: dict, key: str) -> dict | None:
     "A paired difference of a summary (`diff`, `diff_ci`), or None."
