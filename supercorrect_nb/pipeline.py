@@ -270,14 +270,14 @@ def fingerprint(self: Run, name: str) -> str:
 # %% ../nbs/60_pipeline.ipynb #db5edd84
 @patch
 def step(self: Run, name: str, fn, *args, **kwargs) -> dict:
-    "`fn(*args, **kwargs)` once: a finished step's result is read back instead, unless its settings changed."
+    "`fn(*args, **kwargs)` once: a finished step's result is read back instead, unless its settings changed or its files are gone."
     done, fp = self.dir / 'steps' / f'{name}.json', self.fingerprint(name)
     if done.exists():
-        out = json.loads(done.read_text())
-        if out.get('config') == fp:
+        out, missing = json.loads(done.read_text()), [r for r in PIPELINE_STEPS.get(name, ((), (), ()))[2] if not (self.dir / r).exists()]
+        if out.get('config') == fp and not missing:
             self._progress(name, 'skipped', out.get('seconds')); self.log.append(f'{name}: done before, skipped')
             return out
-        self._set_aside(name, out)
+        self._set_aside(name, out, f'{", ".join(missing)} missing' if out.get('config') == fp else None)
     self._progress(name, 'started')
     t0 = time.time()
     out = {**fn(*args, **kwargs), 'seconds': round(time.time() - t0, 1), 'config': fp, 'settings': self.settings(name)}
@@ -287,14 +287,14 @@ def step(self: Run, name: str, fn, *args, **kwargs) -> dict:
 
 # %% ../nbs/60_pipeline.ipynb #af5273f3
 @patch
-def _set_aside(self: Run, name: str, old: dict):
+def _set_aside(self: Run, name: str, old: dict, why: str | None = None):  # why: the reason when no setting changed
     "Move step `name`'s result `old` and its files aside, under the old fingerprint; one line says why."
     was, now, tag = old.get('settings', {}), self.settings(name), old.get('config', 'old')
     changed = [k for k in now if was.get(k) != now[k]] if was else ['settings']
     for rel in ('steps/' + name + '.json', *PIPELINE_STEPS.get(name, ((), (), ()))[2]):
         p = self.dir / rel
         if p.exists(): p.rename(p.with_name(f'{p.stem}.{tag}{p.suffix}'))
-    msg = f'{", ".join(changed)} changed; redoing it (the old result kept under {tag})'
+    msg = f'{why or ", ".join(changed) + " changed"}; redoing it (the old result kept under {tag})'
     self.log.append(f'{name}: {msg}'); self._progress(name, 'redo', note=msg)
 
 # %% ../nbs/60_pipeline.ipynb #31fd35bf
