@@ -22,8 +22,8 @@ from .records import CorrectionTrace, Message, PreferencePair, Problem, Solution
 from .steps import ParsedTrace, StepReview, parse_trace, render_trace
 
 # %% auto #0
-__all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'said_at', 'make_pair', 'MinedSample', 'unique_pairs',
-           'trace_stats', 'pair_stats', 'MiningRun', 'mine', 'save_pairs']
+__all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'said_at', 'make_pair', 'false_alarm_pair', 'MinedSample',
+           'unique_pairs', 'trace_stats', 'pair_stats', 'MiningRun', 'mine', 'save_pairs']
 
 # %% ../nbs/21_mining.ipynb #e813f8f0
 def _norm(text: str | None) -> str:
@@ -132,6 +132,22 @@ def make_pair(problem: Problem,  # the problem
     return PreferencePair(problem_id=problem.id, prompt=prompt, chosen=chosen, rejected=rejected, k=k, solution_id=solution.id,
                           chosen_producer=teacher.producer, rejected_producer=student.trace.producer if student.trace else solution.producer), rule
 
+# %% ../nbs/21_mining.ipynb #c2e08a21
+def false_alarm_pair(problem: Problem,  # the problem
+                     solution: Solution,  # a right solution of it
+                     teacher: CorrectionTrace | None,  # the teacher's review of it (None: unusable)
+                     student: Review,  # the student's own review of it
+                    ) -> tuple[PreferencePair | None, str]:  # the pair (None: none) and the rule that applied
+    "The pair at the step the student wrongly blamed in a right solution: the teacher's 'Correct' against the alarm."
+    st = student.trace
+    if st is None or (j := st.first_wrong_step) is None: return None, 'student passed the right solution'
+    if teacher is None or teacher.first_wrong_step is not None: return None, 'teacher did not pass it'
+    chosen, rejected = correction_text(j, True, said=said_at(teacher, j)), correction_text(j, False, st.cause, st.correction, said_at(st, j))
+    prompt = [Message(**m) for m in pair_messages(problem, solution.steps, j)]
+    return PreferencePair(problem_id=problem.id, prompt=prompt, chosen=chosen, rejected=rejected, k=j, solution_id=solution.id,
+                          chosen_producer=teacher.producer, rejected_producer=st.producer), 'student blamed a right step'
+
+
 # %% ../nbs/21_mining.ipynb #d5289493
 @dataclass
 class MinedSample:
@@ -153,6 +169,14 @@ async def _mine_one(p: Problem, s: Solution, student: Chat, teacher: Chat, inspe
 def _failed(s: Solution, e: Exception) -> MinedSample:
     "A solution whose mining raised: dropped with the error as its reason, and the run goes on."
     return MinedSample(None, [], f'error: {type(e).__name__}: {e}')
+
+# %% ../nbs/21_mining.ipynb #e8514cb7
+async def _false_alarm_one(p: Problem, s: Solution, student: Chat, teacher: Chat, max_tokens: int) -> MinedSample:
+    st = await review(p, s, student, reference=False, max_tokens=max_tokens)
+    if st.trace is None or st.trace.first_wrong_step is None: return MinedSample(None, [], None, None, 'student passed the right solution')
+    tv = await review(p, s, teacher, reference=True, max_tokens=max_tokens)
+    pair, rule = false_alarm_pair(p, s, tv.trace, st)
+    return MinedSample(tv.trace, [], None, pair, rule)
 
 # %% ../nbs/21_mining.ipynb #85ef25c4
 def unique_pairs(samples: list[MinedSample],  # the outcome of each wrong solution
@@ -206,6 +230,7 @@ def mine(problems: list[Problem],  # the problems, with reference solutions and 
          max_tokens: int = 1024,  # the longest reply
          concurrency: int = 32,  # wrong solutions mined at once
          progress: bool = True,  # show progress bars
+         false_alarms: float = 0.0,  # pairs on right solutions the student wrongly blamed, at most this many per pair above (0: the paper's)
         ) -> MiningRun:
     "Stage 2: sample, correct the wrong solutions with the teacher, pair them with the student's corrections."
     if not problems: raise ValueError('mine: no problems given (is the dataset empty?)')
@@ -218,6 +243,13 @@ def mine(problems: list[Problem],  # the problems, with reference solutions and 
     pairs = unique_pairs(samples)
     stats = dict(problems=len(problems), samples=len(sols), correct=sum(bool(s.correct) for s in sols), wrong=len(wrong),
                  wrong_without_steps=len(wrong) - len(todo), **trace_stats(samples), **pair_stats(samples, pairs, by_id))
+    if false_alarms:
+        right = [s for s in sols if s.correct and s.steps]
+        fa = run_sync(gather_bounded(lambda s: _false_alarm_one(by_id[s.problem_id], s, student, teacher, max_tokens),
+                                     right, concurrency, 'false alarms', progress, _failed))
+        extra = unique_pairs(fa)[:int(false_alarms * len(pairs))]
+        stats.update(false_alarm_rules=dict(Counter(m.rule or m.reason for m in fa).most_common()), false_alarm_pairs=len(extra))
+        pairs = pairs + extra
     return MiningRun(pairs, [m.trace for m in samples if m.trace is not None], stats, sols)
 
 # %% ../nbs/21_mining.ipynb #159c2e72

@@ -66,6 +66,7 @@ class PipelineConfig(BaseModel):
     temperature: float = 0.7                          # ... at this temperature
     max_tokens: int = 384                             # student replies
     rounds: int = 3                                   # inspector rounds at most
+    false_alarms: float = 0.0                         # Stage 2: pairs on right solutions the student wrongly blamed, per wrong-solution pair at most (0: the paper's)
     rehearsal: float = 0.0                            # testbed only: review/pair rows added to HSFT, per template row
     keys: Literal['inline', 'gathered', 'after_answer'] = 'inline'  # HSFT's <Key> notes: in their steps (the paper), or gathered after (steps.KEY_PLACES)
     teacher: str | dict = 'exact'
@@ -237,7 +238,7 @@ PIPELINE_STEPS = {  # name: (settings it reads, steps it builds on, what it writ
     'eval_sft': (_EVAL_SETTINGS, ('train_sft',), ('eval/sft.jsonl',)),
     'train_sft_cot': (('student', 'hsft', 'accelerate_config'), ('sft_data',), ('cot_sft',)),  # the paper's SFT row: chain of thought
     'eval_sft_cot': (_EVAL_SETTINGS, ('train_sft_cot',), ('eval/sft_cot.jsonl',)),
-    'pairs_data': (('student_chat', 'teacher', 'inspector', 'rounds', 'samples', 'temperature', 'max_tokens'), ('train_hsft',), ('pairs',)),
+    'pairs_data': (('student_chat', 'teacher', 'inspector', 'rounds', 'samples', 'temperature', 'max_tokens', 'false_alarms'), ('train_hsft',), ('pairs',)),
     'train_dpo': (('dpo', 'accelerate_config'), ('train_hsft', 'pairs_data'), ('cross_dpo',)),
     'eval_dpo': (_EVAL_SETTINGS, ('train_dpo',), ('eval/dpo.jsonl',)),
     'selfcorrect_hsft': (_EVAL_SETTINGS, ('train_hsft',), ('eval/hsft-reviews.jsonl',)),
@@ -513,7 +514,7 @@ def pairs_data(run: Run,  # the run
     cfg = run.cfg
     res = mine(_take(problems, cfg.n_mine), run.chat(student, 'mine'), run.chat(cfg.teacher, 'correct'),
                run.chat(cfg.inspector, 'inspect'), n=cfg.samples, temperature=cfg.temperature, rounds=cfg.rounds,
-               max_tokens=cfg.max_tokens, progress=progress)
+               max_tokens=cfg.max_tokens, progress=progress, false_alarms=cfg.false_alarms)
     if not res.pairs: raise RuntimeError(f'mining made no pairs: {res.stats}')
     path = save_pairs(res, run.dir / 'pairs', teacher=str(cfg.teacher), student=student)
     return dict(path=str(path), **res.stats)
@@ -798,7 +799,7 @@ def headline(m: dict) -> str:
         lines.append(f"  process benchmark F1 (n={next(iter(pb.values()))['n']}): " + ', '.join(f"{k} {v['f1']:.3f}" for k, v in pb.items()))
     lines += critique_headline(m.get('critique'))
     lines += improve_headline(m.get('self_improve'), m.get('self_talk'))
-    if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']} from {mi['wrong']} wrong of {mi['samples']} samples "
+    if mi := m.get('mining'): lines.append(f"  pairs mined {mi['pairs']}{f' (+{fa} on false alarms)' if (fa := mi.get('false_alarm_pairs')) else ''} from {mi['wrong']} wrong of {mi['samples']} samples "
                                            f"on {mi['problems']} problems")
     if steps := [f"{k} {v['seconds']:.0f} s" for k, v in m.items() if isinstance(v, dict) and 'seconds' in v]:
         lines.append('  step times (as first run): ' + ', '.join(steps))
