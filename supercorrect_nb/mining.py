@@ -23,7 +23,7 @@ from .steps import ParsedTrace, StepReview, parse_trace, render_trace
 
 # %% auto #0
 __all__ = ['trace_faults', 'teacher_trace', 'correction_text', 'said_at', 'make_pair', 'false_alarm_pair', 'MinedSample',
-           'unique_pairs', 'trace_stats', 'pair_stats', 'MiningRun', 'mine', 'save_pairs']
+           'unique_pairs', 'false_alarm_pairs', 'trace_stats', 'pair_stats', 'MiningRun', 'mine', 'save_pairs']
 
 # %% ../nbs/21_mining.ipynb #e813f8f0
 def _norm(text: str | None) -> str:
@@ -187,6 +187,20 @@ def unique_pairs(samples: list[MinedSample],  # the outcome of each wrong soluti
         if m.pair is not None and m.pair.id not in seen: seen.add(m.pair.id); pairs.append(m.pair)
     return pairs
 
+# %% ../nbs/21_mining.ipynb #56a0d508
+def false_alarm_pairs(solutions: list[Solution],  # the student's samples, graded
+                      by_id: dict[str, Problem],  # their problems by id
+                      student: Chat, teacher: Chat,
+                      most: int,  # pairs to keep at most
+                      max_tokens: int = 1024, concurrency: int = 32, progress: bool = True,
+                     ) -> tuple[list[PreferencePair], dict]:  # the pairs, and the rule each right solution ended with
+    "The pairs at the steps the student wrongly blamed in its right solutions (the first `most`), and the rules applied."
+    right = [s for s in solutions if s.correct and s.steps]
+    fa = run_sync(gather_bounded(lambda s: _false_alarm_one(by_id[s.problem_id], s, student, teacher, max_tokens),
+                                 right, concurrency, 'false alarms', progress, _failed))
+    pairs = unique_pairs(fa)[:most]
+    return pairs, dict(false_alarm_rules=dict(Counter(m.rule or m.reason for m in fa).most_common()), false_alarm_pairs=len(pairs))
+
 # %% ../nbs/21_mining.ipynb #b0359667
 def trace_stats(samples: list[MinedSample],  # the outcome of each wrong solution
                ) -> dict:  # traces kept (per round) and dropped (per reason), faults per round
@@ -244,12 +258,8 @@ def mine(problems: list[Problem],  # the problems, with reference solutions and 
     stats = dict(problems=len(problems), samples=len(sols), correct=sum(bool(s.correct) for s in sols), wrong=len(wrong),
                  wrong_without_steps=len(wrong) - len(todo), **trace_stats(samples), **pair_stats(samples, pairs, by_id))
     if false_alarms:
-        right = [s for s in sols if s.correct and s.steps]
-        fa = run_sync(gather_bounded(lambda s: _false_alarm_one(by_id[s.problem_id], s, student, teacher, max_tokens),
-                                     right, concurrency, 'false alarms', progress, _failed))
-        extra = unique_pairs(fa)[:int(false_alarms * len(pairs))]
-        stats.update(false_alarm_rules=dict(Counter(m.rule or m.reason for m in fa).most_common()), false_alarm_pairs=len(extra))
-        pairs = pairs + extra
+        extra, fa_stats = false_alarm_pairs(sols, by_id, student, teacher, int(false_alarms * len(pairs)), max_tokens, concurrency, progress)
+        pairs, stats = pairs + extra, {**stats, **fa_stats}
     return MiningRun(pairs, [m.trace for m in samples if m.trace is not None], stats, sols)
 
 # %% ../nbs/21_mining.ipynb #159c2e72
