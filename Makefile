@@ -39,7 +39,8 @@ chromium:
 demo: venv
 	$(BIN)/supercorrect-pipeline --preset testbed
 
-## Pretrain the testbed's student into data/student/ (the study row student.SHIPPED and the rows it goes on from: about 130 min on 2 CPU cores from a fresh clone).
+## Pretrain the testbed's student into data/student/: the study row student.SHIPPED and the rows it goes on from, one thread each (about 100 min),
+## after the first row, restored from data/student/base/ (`supercorrect-pretrain-student --retrain` trains it too: another draw, not the shipped student).
 student: venv
 	$(BIN)/supercorrect-pretrain-student
 

@@ -10,7 +10,7 @@ import random
 import time
 from pathlib import Path
 
-from fastcore.script import Param, call_parse
+from fastcore.script import Param, call_parse, store_true
 
 from .data import REPO_DATA
 from .prompts import (HIERARCHICAL_SYSTEM, INSPECTOR_SYSTEM, REVIEW_SYSTEM, pair_messages, plain_messages,
@@ -22,11 +22,11 @@ from .testbed import (REVIEW_LAYOUT, Program, claimed_count, exact_review, exact
 from .tokenizer import bpe_tokenizer
 
 # %% auto #0
-__all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'STUDY_ROWS', 'TEACH', 'SHIPPED', 'needed_steps', 'right_steps',
+__all__ = ['STUDENT_DIR', 'KINDS', 'PRETRAIN', 'STUDY', 'BASE', 'STUDY_ROWS', 'TEACH', 'SHIPPED', 'needed_steps', 'right_steps',
            'plain_solution', 'wrong_steps', 'conversation', 'conversations', 'rehearsal_rows', 'plain_steps',
            'student_chat', 'own_reviews', 'tag_tokens', 'fixed_tokens', 'student_tokenizer', 'new_student', 'n_params',
            'warm_init', 'lm_blocks', 'training_clock', 'pretrain_rows', 'pretrain', 'planted_rows', 'restated_location',
-           'review_scores', 'checking', 'card_checking', 'teach', 'train_row', 'study_row', 'study_rows',
+           'review_scores', 'checking', 'card_checking', 'teach', 'restore_row', 'train_row', 'study_row', 'study_rows',
            'scratch_minutes', 'study_table', 'study_figure', 'pretrain_student']
 
 # %% ../nbs/51_student.ipynb #a5d9217a
@@ -436,10 +436,12 @@ def card_checking(model,  # a student folder
 
 # %% ../nbs/51_student.ipynb #bfcc815e
 STUDY = STUDENT_DIR / 'study.jsonl'
+BASE = STUDENT_DIR / 'base'  # the chain's first row as it was trained: today's libraries do not train it again bit for bit
 
 STUDY_ROWS = {  # name: the lever against its baseline, the recipe (`pretrain`'s settings, or `teach`'s with a `model`;
-               # `own` names the row whose solutions are reviewed), the check
-    'verdict-long': dict(lever='the verdict written first, 60,000 problems: the student shipped on 2026-12-06', recipe=dict(n_problems=60000, layout='verdict')),
+               # `own` names the row whose solutions are reviewed), the check, and `kept`: a folder holding the row as trained
+    'verdict-long': dict(lever='the verdict written first, 60,000 problems: the student trained on 2026-11-22 and shipped until 2026-12-07',
+                         recipe=dict(n_problems=60000, layout='verdict'), kept=BASE),  # `train_row` restores it (`restore_row`)
     'verdict-first': dict(lever='the verdict written first (the old review layout), 128 x 6', recipe=dict(n_problems=24000, layout='verdict')),
     'restate': dict(lever='each step said as it should be, then the verdict, 128 x 6', recipe=dict(n_problems=24000, layout='restate')),
     'restate-long': dict(lever="the restate row at the shipped student's length (60,000 problems)", recipe=dict(n_problems=60000, layout='restate')),
@@ -532,16 +534,29 @@ def teach(out_dir,  # the working folder: checkpoints, the adapters, `final`
                 tokens_per_s=tokens * cfg.epochs / seconds, params=n_params(final), rows=len(rows),
                 kinds={k: sum(r['kind'] == k for r in rows) for k in KINDS}, config={**cfg.model_dump(), 'layout': layout})
 
+# %% ../nbs/51_student.ipynb #2c1089cb
+def restore_row(kept,  # the kept row's folder: the model, its tokenizer and `student.json`
+                out,  # the row's working folder
+               ) -> dict:  # the kept card, with `path` (`out/final`), as `pretrain` returns one
+    "A kept study row, copied to `out/final` as if trained there."
+    import shutil
+    final = Path(out) / 'final'
+    if not (final / 'config.json').exists(): shutil.copytree(kept, final, dirs_exist_ok=True, ignore=shutil.ignore_patterns('student.json'))
+    return {**json.loads((Path(kept) / 'student.json').read_text()), 'path': str(final)}
+
 # %% ../nbs/51_student.ipynb #8c6fa4ad
 def train_row(name: str,  # a key of `STUDY_ROWS`
               work='runs/study',  # scratch folders, one per row (checkpoints: a killed row resumes)
               seed: int = 0,
+              retrain: bool = False,  # train a kept row too (by today's code: another draw, not the kept weights)
              ) -> dict:  # `pretrain`'s (or `teach`'s) card
     "Train the model of a study row, and first the rows it starts from or reviews the solutions of, if they are not trained yet."
-    recipe = dict(STUDY_ROWS[name]['recipe'])
+    spec = STUDY_ROWS[name]
+    if spec.get('kept') and not retrain: return restore_row(spec['kept'], Path(work) / name)
+    recipe = dict(spec['recipe'])
     for key in ('own', 'init'):  # a row named here is trained first
         if recipe.get(key) in STUDY_ROWS:
-            if not ((prior := Path(work) / recipe[key] / 'final') / 'config.json').exists(): train_row(recipe[key], work, seed)
+            if not ((prior := Path(work) / recipe[key] / 'final') / 'config.json').exists(): train_row(recipe[key], work, seed, retrain)
             recipe[key] = str(prior)
     return (teach if 'model' in recipe else pretrain)(Path(work) / name, seed=recipe.pop('seed', seed), **recipe)  # a recipe may draw its own problems
 
@@ -569,11 +584,14 @@ def _f(x, ci, pct=False) -> str:
 
 def _or_dash(x, fmt='{:.2f}') -> str: return '–' if x is None else fmt.format(x)
 
-def scratch_minutes(rows: list[dict], name: str) -> float:
-    "A row's training minutes and those of the rows it goes on from (`init`, and theirs): what `make student` spends on it from a fresh clone."
-    r = {r['name']: r for r in rows}[name]
-    init = STUDY_ROWS.get(name, r)['recipe'].get('init')  # today's recipe names the row (early rows stored a folder)
-    return r['minutes'] + (scratch_minutes(rows, init) if init in {x['name'] for x in rows} else 0.0)
+def scratch_minutes(rows: list[dict], name: str,
+                    restored: bool = False,  # a kept row costs nothing (`restore_row`), as in `make student`
+                   ) -> float:
+    "A row's training minutes and those of the rows it goes on from (`init`, and theirs): the chain trained from scratch, or by `make student`."
+    r, spec = {r['name']: r for r in rows}[name], STUDY_ROWS.get(name, {})
+    init = spec.get('recipe', r['recipe']).get('init')  # today's recipe names the row (early rows stored a folder)
+    own = 0.0 if restored and spec.get('kept') else r['minutes']
+    return own + (scratch_minutes(rows, init, restored) if init in {x['name'] for x in rows} else 0.0)
 
 def study_table(rows: list[dict]) -> str:
     "The study as a markdown table."
@@ -609,15 +627,19 @@ SHIPPED = 'difference-own2'  # the study row `data/student/` is pretrained from
 def pretrain_student(row: Param('the study row to pretrain (a key of `STUDY_ROWS`)', str) = SHIPPED,
                      out: Param('where the student goes', str) = str(STUDENT_DIR),
                      work: Param('scratch folders, one per row (a killed run resumes there)', str) = 'runs/study',
-                     seed: Param('seed', int) = 0):
+                     seed: Param('seed', int) = 0,
+                     threads: Param('torch threads per row: the study trained its rows on one, and another count adds in another order', int) = 1,
+                     retrain: Param("train the kept first row too, by today's code (another draw of the chain, not the shipped student)", store_true) = False):
     "Pretrain the testbed's student from a study row's recipe and copy it, with its card, to `out`."
     import shutil, torch
-    res, out, rows = train_row(row, work, seed), Path(out), study_rows()
+    torch.set_num_threads(threads)
+    res, out, rows = train_row(row, work, seed, retrain), Path(out), study_rows()
     names = {r['name'] for r in rows}
     shutil.copytree(res['path'], out, dirs_exist_ok=True, ignore=shutil.ignore_patterns('training_args.bin'))  # the study's rows stay
     card = {'row': row, 'recipe': STUDY_ROWS[row]['recipe'], **{k: v for k, v in res.items() if k != 'path'},
             'pretrain_minutes': (res['seconds'] + res.get('data_seconds', 0)) / 60, 'threads': torch.get_num_threads(),
             'from_scratch_minutes': scratch_minutes(rows, row) if row in names else None,
+            'make_student_minutes': scratch_minutes(rows, row, restored=not retrain) if row in names else None,
             'checking': card_checking(out, seed=seed)}
     (out / 'student.json').write_text(json.dumps(card, indent=1))
     ck = card['checking']
