@@ -629,7 +629,7 @@ def pretrain_student(row: Param('the study row to pretrain (a key of `STUDY_ROWS
                      work: Param('scratch folders, one per row (a killed run resumes there)', str) = 'runs/study',
                      seed: Param('seed', int) = 0,
                      threads: Param('torch threads per row: the study trained its rows on one, and another count adds in another order', int) = 1,
-                     retrain: Param("train the kept first row too, by today's code (another draw of the chain, not the shipped student)", store_true) = False):
+                     retrain: Param("train the kept first row too, by today's code (another draw of the chain, not the shipped student; give it a --work of its own)", store_true) = False):
     "Pretrain the testbed's student from a study row's recipe and copy it, with its card, to `out`."
     import shutil, torch
     torch.set_num_threads(threads)
