@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +148,8 @@ def self_improve(problems: list[Problem],  # training problems
             if (done := _done(folder, w, t)) is None:
                 h = harvest(problems, chat(actors[w]), n, temperature, critic if w == 'critique' else None, mode, brief, **kw)
                 new = distinct_right(kept[w] + h.kept)
-                model = train(improve_rows(problems, new, prompt), f'{w}-{t}')
+                model = train(improve_rows(problems, new, prompt), f'{w}-{t}') if new else actors[w]  # nothing right kept: nothing to learn
+                if not new: logging.getLogger(__name__).warning('self-improvement %s, iteration %d: no right solution kept, so the actor stays as it was', w, t)
                 write_jsonl(new, folder / f'{w}-{t}.kept.jsonl')
                 res = _summary(h, problems, pb, model, sampled_eval(test, chat(model), tb, k=k, temperature=temperature, **kw))
                 res['coverage_so_far'], res['rows'] = coverage(problems, pb, new), len(new)
