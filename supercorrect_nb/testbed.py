@@ -399,11 +399,12 @@ def _hint_next(prog: Program, steps: list[str]) -> str:
 # %% ../nbs/50_testbed.ipynb #235ab09b
 def exact_critique(prog: Program,  # the problem's program
                    steps: list[str],  # the solution's step texts
+                   layout: str = REVIEW_LAYOUT,  # what each check says before its verdict (`REVIEW_LAYOUTS`): the student's review layout
                   ) -> str:
     "The exact step-level critique of a solution."
     v = judge_steps(prog, steps)
     k = v.first_wrong or len(steps) + 1
-    check = lambda i, word: f'<Step{i}>It should be {_count(_should_be(prog, steps, i, v))}; the step has {_count(steps[i - 1], True)}. {word}.</Step{i}>'
+    check = lambda i, word: f"<Step{i}>{' '.join(filter(None, [_said(prog, steps, i, v, layout), word]))}.</Step{i}>"
     checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Wrong')] if v.first_wrong else [])
     last = _STEP_RE.search(steps[-1]) if steps else None
     right = v.first_wrong is None and last is not None and last[1] == prog.target
