@@ -189,7 +189,7 @@ def pipeline_config(preset: str | None = 'testbed',  # a key of `PIPELINE_PRESET
 # %% ../nbs/60_pipeline.ipynb #30919778
 DRY_MODEL = 'smollm2-135m-instruct'  # the real model every trained role is in a dry run
 DRY_TEACHER = 'reference-teacher'  # the scripted server's replies to the teacher's prompts (`fakes.REPLIES`)
-DRY_BUDGET = dict(n_sft=4, n_mine=3, n_test=2, samples=2, max_tokens=192, rounds=1)  # problems per stage and test set, samples, tokens (10.9 min on 2 cores at n_mine=4 and 256 tokens)
+DRY_BUDGET = dict(n_sft=4, n_mine=3, n_test=2, samples=2, max_tokens=192, rounds=1)  # problems per stage and test set, samples, tokens: math-7b 8.3 min and math-critique-8b 7.0 min on 2 idle cores (10.9 and 10.7 at n_mine=4 and 256 tokens)
 DRY_TRAIN = dict(max_steps=2, per_device_batch=1, grad_accum=1, bf16=False, attn='sdpa', save_steps=0, logging_steps=1)  # over each stage's preset; no checkpoints, only the final model (one of SmolLM2's is 2 GB with its optimizer state)
 DRY_FORMAT = dict(max_steps=12, lr=1e-4, warmup_ratio=0.0)  # over `hsft`: SmolLM2 writes the tags after 12 steps (8 of 8 samples had steps; after 2, none did)
 DRY_STEPS = dict(critique=dict(problems=4, test_problems=2, budgets=[2], n_rg1=1, rg2_temperatures=[1.0], rounds=1),
