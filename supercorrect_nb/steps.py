@@ -356,7 +356,7 @@ def parse_critique(text,  # a model's text (anything else gives a `FormatError`)
     checks = [(_check_verdict(body := _main_text(text, b)), body) for b in blocks if b.name == 'step']
     if not checks: return FormatError('no checked <Step> found', warnings)
     for i, (v, _) in enumerate(checks, 1):
-        if v is None: warnings.append(f'step {i}: the check does not end in Correct or Wrong')
+        if v is None: warnings.append(f'step {i}: the check does not end in Correct, Incorrect or Wrong')
     answer = _check_verdict(_last(text, blocks, 'verdict', warnings) or '')
     if answer is None: warnings.append('no readable <Verdict>')
     return ParsedCritique(checks, answer, _last(text, blocks, 'hint', warnings), warnings)

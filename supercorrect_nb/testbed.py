@@ -405,7 +405,7 @@ def exact_critique(prog: Program,  # the problem's program
     v = judge_steps(prog, steps)
     k = v.first_wrong or len(steps) + 1
     check = lambda i, word: f"<Step{i}>{' '.join(filter(None, [_said(prog, steps, i, v, layout), word]))}.</Step{i}>"
-    checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Wrong')] if v.first_wrong else [])
+    checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Incorrect')] if v.first_wrong else [])
     last = _STEP_RE.search(steps[-1]) if steps else None
     right = v.first_wrong is None and last is not None and last[1] == prog.target
     hint = [] if right else [f'<Hint>{_should_be(prog, steps, k, v) if v.first_wrong else _hint_next(prog, steps)}</Hint>']
