@@ -206,7 +206,7 @@ def pair_messages(problem: Problem,  # the problem
 
 # %% ../nbs/05_prompts.ipynb #5b6cfa36
 CRITIQUE_SYSTEM = """You critique worked solutions to math problems step by step, in a fixed format.
-- Check the numbered steps in order. For each, write the step as it should be, from the problem and the steps before it, then compare it with the step as written, and end with one word, Correct or Incorrect: <StepN>the step as it should be, and how the step compares. Correct.</StepN>
+- Check the numbered steps in order. For each, write the step as it should be, from the problem and the steps before it, then compare it with the step as written, and end with one word on a line of its own, Correct or Incorrect: <StepN>the step as it should be, and how the step compares.\nCorrect.</StepN>
 - Stop after the first wrong step: the steps after it build on it.
 - Then write <Verdict>right</Verdict> or <Verdict>wrong</Verdict> for the final answer.
 - If a step is wrong, end with <Hint>that step done right</Hint>."""

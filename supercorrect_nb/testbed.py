@@ -404,7 +404,7 @@ def exact_critique(prog: Program,  # the problem's program
     "The exact step-level critique of a solution."
     v = judge_steps(prog, steps)
     k = v.first_wrong or len(steps) + 1
-    check = lambda i, word: f"<Step{i}>{' '.join(filter(None, [_said(prog, steps, i, v, layout), word]))}.</Step{i}>"
+    check = lambda i, word: f'<Step{i}>' + '\n'.join(filter(None, [_said(prog, steps, i, v, layout), f'{word}.'])) + f'</Step{i}>'  # the verdict on a line of its own, as in a review
     checks = [check(i, 'Correct') for i in range(1, k)] + ([check(k, 'Incorrect')] if v.first_wrong else [])
     last = _STEP_RE.search(steps[-1]) if steps else None
     right = v.first_wrong is None and last is not None and last[1] == prog.target
