@@ -347,11 +347,9 @@ def _should_be(prog: Program, steps: list[str], i: int, v: Verdict) -> str:
     fact = fact or _next_fact(prog, steps[:i - 1])
     return step_text(fact, prog.values(), prog.obj) if fact else 'Nothing is left to compute.'
 
-def _count(step: str, claimed: bool = False) -> str:
-    "A step's computation in short, 'Ben = 8 * 2 = 16', or with `claimed` only the count it claims, 'Ben = 16'."
-    if claimed: return f'{c[0]} = {c[1]}' if (c := claimed_count(step)) else 'no count'
-    m = _STEP_RE.search(step)
-    return f'{m[1]} = {m[2]} {m[3]} {m[4]} = {m[5]}' if m else step.rstrip('.').lower()
+def _count(step: str) -> str:
+    "The count a step claims, in short ('Ben = 16'), or 'no count'."
+    return f'{c[0]} = {c[1]}' if (c := claimed_count(step)) else 'no count'
 
 REVIEW_LAYOUTS = ('verdict', 'restate', 'compare', 'difference')  # what a reviewer writes for a step before its verdict
 REVIEW_LAYOUT = 'difference'  # the layout of the testbed's reviews: its teacher's, and its student's pretraining
@@ -366,7 +364,7 @@ def said_text(restated: str,  # the step as the reviewer says it should be
     if layout == 'restate': return restated
     a, b = claimed_count(restated), claimed_count(step)
     diff = f'; {a[1]} - {b[1]} = {a[1] - b[1]}' if layout == 'difference' and a and b else ''
-    return f'{restated}\nSo {_count(restated, True)}; the step has {_count(step, True)}{diff}.'
+    return f'{restated}\nSo {_count(restated)}; the step has {_count(step)}{diff}.'
 
 def _said(prog: Program, steps: list[str], i: int, v: Verdict, layout: str) -> str:
     "What the exact reviewer writes for step `i` before its verdict (`said_text` of the step as it should be)."
